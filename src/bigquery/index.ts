@@ -1,0 +1,6 @@
+export { loadNdjson, resolveJobId, attachToJob } from './load.ts';
+export type { LoadSpec, LoadResult, PriorJob, WriteDisposition } from './load.ts';
+export { describeTable, createTable, tableName } from './table.ts';
+export type { TableRef, TableState } from './table.ts';
+export { diffSchema } from './schema-diff.ts';
+export type { SchemaPlan } from './schema-diff.ts';
