@@ -1,0 +1,110 @@
+import type { JobConfig, TransferConfig } from './config/index.ts';
+import { selectJobs } from './config/index.ts';
+import { TransferError, asTransferError } from './errors.ts';
+import { silentLogger, type Logger } from './log.ts';
+import { failureBody, summarize, type JobReport, type RunResponse } from './report.ts';
+import { isValidRunKey, resolveRunKey } from './runkey.ts';
+
+/** The minimal request/response surface we use from Express (functions-framework passes Express objects). */
+export interface HttpRequest {
+  method: string;
+  body?: unknown;
+  header(name: string): string | undefined;
+}
+export interface HttpResponse {
+  status(code: number): HttpResponse;
+  set(name: string, value: string): HttpResponse;
+  json(body: unknown): unknown;
+}
+
+export interface HandlerDeps {
+  loadConfig: () => Promise<TransferConfig>;
+  runJob: (job: JobConfig, context: { runKey: string; deadline: number }) => Promise<JobReport>;
+  /** Whole-run budget, kept below the function's timeout so we can stop the query and answer in time. */
+  budgetMs: number;
+  log?: Logger;
+  now?: () => Date;
+}
+
+interface RunRequest {
+  job?: string;
+  runKey?: string;
+}
+
+const BODY_KEYS = new Set(['job', 'run_key']);
+
+/**
+ * Only `job` (which configured job to run) and `run_key` are read from the body. SQL and targets come
+ * from the config alone, so a caller with invoker rights cannot make the function run arbitrary SQL.
+ */
+export function parseRunRequest(body: unknown): RunRequest {
+  if (body === undefined || body === null || body === '' || (Buffer.isBuffer(body) && body.length === 0)) return {};
+  if (typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
+    throw badRequest('The request body must be a JSON object (or empty)', 'Send `{}` or `{"job": "<name>"}` with Content-Type: application/json.');
+  }
+  const record = body as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((k) => !BODY_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw badRequest(`Unknown request field(s): ${unknown.join(', ')}`, 'The body accepts only "job" and "run_key"; SQL and targets are set in config.yaml.');
+  }
+  const request: RunRequest = {};
+  if (record.job !== undefined) {
+    if (typeof record.job !== 'string' || record.job === '') throw badRequest('"job" must be a non-empty string', 'Name one of the jobs in config.yaml, or omit "job" to run them all.');
+    request.job = record.job;
+  }
+  if (record.run_key !== undefined) {
+    if (typeof record.run_key !== 'string' || !isValidRunKey(record.run_key)) {
+      throw badRequest('"run_key" must be 1–128 characters of letters, digits and _.:+@=-', 'Use a stable id per logical run (e.g. the date) so retries converge.');
+    }
+    request.runKey = record.run_key;
+  }
+  return request;
+}
+
+function badRequest(message: string, hint: string): TransferError {
+  return new TransferError('REQUEST_INVALID', message, { status: 400, hint });
+}
+
+/** POST runs the selected job(s) in order; the status is 200 only when every job succeeded. */
+export function createHandler(deps: HandlerDeps): (req: HttpRequest, res: HttpResponse) => Promise<void> {
+  const log = deps.log ?? silentLogger;
+  const now = deps.now ?? (() => new Date());
+  return async (req, res) => {
+    if (req.method !== 'POST') {
+      const error = new TransferError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed`, {
+        status: 405,
+        hint: 'Use POST to run the transfer (curl -X POST …).',
+      });
+      res.status(405).set('Allow', 'POST').json(failureBody(error, now()));
+      return;
+    }
+    let runKey: string | undefined;
+    try {
+      const request = parseRunRequest(req.body);
+      const key = resolveRunKey({
+        scheduleTime: req.header('x-cloudscheduler-scheduletime'),
+        idempotencyKey: req.header('idempotency-key'),
+        bodyKey: request.runKey,
+      });
+      runKey = key.value;
+      const deadline = now().getTime() + deps.budgetMs;
+      log.info('run started', { runKey, runKeySource: key.source, job: request.job ?? '(all)' });
+      const config = await deps.loadConfig();
+      const jobs = selectJobs(config, request.job);
+      const reports: JobReport[] = [];
+      for (const job of jobs) reports.push(await deps.runJob(job, { runKey, deadline }));
+      const response: RunResponse = summarize(reports, runKey, now());
+      const status = response.success ? 200 : statusOf(reports);
+      log.info('run finished', { runKey, success: response.success, rows: response.rows, status });
+      res.status(status).json(response);
+    } catch (error) {
+      const e = asTransferError(error);
+      log.error('run failed', { runKey, code: e.code, message: e.message });
+      res.status(e.status).json(failureBody(e, now(), runKey));
+    }
+  };
+}
+
+function statusOf(reports: JobReport[]): number {
+  return reports.find((r) => !r.success)?.error?.status ?? 500;
+}

@@ -1,0 +1,122 @@
+import { asTransferError, type TransferError } from './errors.ts';
+
+/**
+ * The report is a step trace (STYLE 12, dlt's PipelineStepTrace): each step records its timing and facts,
+ * and a failed run still says what had already happened (query id, bytes scanned, job id).
+ */
+export type StepName = 'plan' | 'aws_credentials' | 'athena_query' | 'schema' | 'load';
+
+export interface StepTrace {
+  step: StepName;
+  status: 'ok' | 'failed';
+  startedAt: string;
+  durationMs: number;
+  facts: Record<string, unknown>;
+}
+
+export interface BadRecord {
+  row: number;
+  column: string;
+  value: string;
+  reason: string;
+}
+
+export interface JobReport {
+  job: string;
+  success: boolean;
+  rows: number;
+  runKey: string;
+  table: string;
+  readPath: 'rows' | 's3_csv';
+  athena: {
+    queryExecutionId?: string;
+    state?: string;
+    dataScannedBytes?: number;
+    engineExecutionMs?: number;
+    totalExecutionMs?: number;
+    /** At the $5/TB list price, rounded up to the MB with a 10 MB minimum (DESIGN §4). */
+    estimatedCostUsd?: number;
+  };
+  bigquery: {
+    jobId?: string;
+    writeDisposition?: string;
+    outputRows?: number;
+    attached?: boolean;
+    tableCreated?: boolean;
+    schemaChanges?: string[];
+  };
+  badRecords: BadRecord[];
+  warnings: string[];
+  steps: StepTrace[];
+  durationMs: number;
+  error?: ReturnType<TransferError['toJSON']> & { step?: StepName; status?: number };
+}
+
+const MB = 1024 * 1024;
+/** Athena bills scanned bytes rounded up to the MB, at least 10 MB; failed queries are free. */
+export function estimateAthenaCostUsd(scannedBytes: number, pricePerTb = 5): number {
+  if (scannedBytes <= 0) return 0;
+  const billedBytes = Math.max(10 * MB, Math.ceil(scannedBytes / MB) * MB);
+  return Math.round((billedBytes / 1024 ** 4) * pricePerTb * 1e6) / 1e6;
+}
+
+export class Tracer {
+  readonly steps: StepTrace[] = [];
+  failedStep: StepName | undefined;
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** Runs one step; `facts` may be filled while it runs, so a failure keeps what was learned. */
+  async step<T>(step: StepName, run: (facts: Record<string, unknown>) => Promise<T>): Promise<T> {
+    const start = this.now();
+    const facts: Record<string, unknown> = {};
+    const record = (status: 'ok' | 'failed'): void => {
+      this.steps.push({ step, status, startedAt: new Date(start).toISOString(), durationMs: this.now() - start, facts });
+    };
+    try {
+      const result = await run(facts);
+      record('ok');
+      return result;
+    } catch (error) {
+      record('failed');
+      this.failedStep ??= step;
+      throw error;
+    }
+  }
+}
+
+export interface RunResponse {
+  success: boolean;
+  message: string;
+  timestamp: string;
+  runKey: string;
+  rows: number;
+  jobs: JobReport[];
+  error?: ReturnType<TransferError['toJSON']>;
+}
+
+/** The original function's response (`success`, `message`, `timestamp`) plus per-job detail. */
+export function summarize(reports: JobReport[], runKey: string, now: Date): RunResponse {
+  const rows = reports.reduce((sum, r) => sum + (r.success ? r.rows : 0), 0);
+  const failed = reports.filter((r) => !r.success);
+  const base = { timestamp: now.toISOString(), runKey, rows, jobs: reports };
+  if (failed.length === 0) {
+    return { success: true, message: `Successfully transferred ${rows} rows from Athena to BigQuery`, ...base };
+  }
+  const first = failed[0]!;
+  const response: RunResponse = {
+    success: false,
+    message: `${failed.length} of ${reports.length} job(s) failed; first: ${first.job}: ${first.error?.message ?? 'unknown error'}`,
+    ...base,
+  };
+  if (first.error) response.error = first.error;
+  return response;
+}
+
+export function failureBody(error: unknown, now: Date, runKey?: string): { success: false; message: string; timestamp: string; runKey?: string; error: ReturnType<TransferError['toJSON']> } {
+  const e = asTransferError(error);
+  return { success: false, message: e.message, timestamp: now.toISOString(), ...(runKey ? { runKey } : {}), error: e.toJSON() };
+}

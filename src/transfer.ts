@@ -1,0 +1,269 @@
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { BigQuery, TableField } from '@google-cloud/bigquery';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { runQuery, resultPages, type Execution, type ResultPage } from './athena/index.ts';
+import { loadNdjson, resolveJobId, attachToJob, describeTable, createTable, tableName, diffSchema, type TableRef, type WriteDisposition } from './bigquery/index.ts';
+import type { JobConfig } from './config/index.ts';
+import { columnFromColumnInfo, compileRowConverter, toBigQuerySchema, type BigQueryField, type Column } from './convert/index.ts';
+import { TransferError, asTransferError } from './errors.ts';
+import { silentLogger, type Logger } from './log.ts';
+import { Tracer, estimateAthenaCostUsd, type BadRecord, type JobReport } from './report.ts';
+import { deriveRunIds } from './runkey.ts';
+import { createProgress } from './progress.ts';
+
+/** The I/O a job needs, injected (STYLE 4): production builds these from the environment, tests pass fakes. */
+export interface JobDeps {
+  credentials: (job: JobConfig) => AwsCredentialIdentityProvider;
+  athena: (job: JobConfig, credentials: AwsCredentialIdentityProvider) => AthenaClient;
+  bigquery: (job: JobConfig) => BigQuery;
+  log?: Logger;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface RunContext {
+  runKey: string;
+  /** Absolute time (ms since epoch) by which the job must be done; the run's budget. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+const WRITE_DISPOSITION: Record<JobConfig['bigquery']['writeMode'], WriteDisposition> = {
+  append: 'WRITE_APPEND',
+  truncate: 'WRITE_TRUNCATE',
+  empty: 'WRITE_EMPTY',
+};
+
+/**
+ * One job end to end, in pipeline order: plan → AWS credentials → Athena query → schema → load.
+ * Never throws: the report carries the error and the partial step trace.
+ */
+export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps): Promise<JobReport> {
+  const now = deps.now ?? Date.now;
+  const log = (deps.log ?? silentLogger).child({ job: job.name, runKey: context.runKey });
+  const started = now();
+  const tracer = new Tracer(now);
+  const ref: TableRef = {
+    projectId: job.bigquery.projectId,
+    datasetId: job.bigquery.datasetId,
+    tableId: job.bigquery.tableId,
+    ...(job.bigquery.location ? { location: job.bigquery.location } : {}),
+  };
+  const report: JobReport = {
+    job: job.name,
+    success: false,
+    rows: 0,
+    runKey: context.runKey,
+    table: tableName(ref),
+    readPath: 'rows',
+    athena: {},
+    bigquery: { writeDisposition: WRITE_DISPOSITION[job.bigquery.writeMode] },
+    badRecords: [],
+    warnings: [],
+    steps: tracer.steps,
+    durationMs: 0,
+  };
+  try {
+    const ids = deriveRunIds(job, context.runKey);
+    const bq = deps.bigquery(job);
+    const prior = await tracer.step('plan', async (facts) => {
+      facts.clientRequestToken = ids.clientRequestToken;
+      const found = await resolveJobId(bq, ids.loadJobIdBase, ref.location);
+      facts.loadJobId = found.jobId;
+      facts.priorLoad = found.kind;
+      return found;
+    });
+    report.bigquery.jobId = prior.jobId;
+    if (prior.kind !== 'none') {
+      // A retry of a run whose load already happened (or is under way): report it, scan and load nothing.
+      const attached = prior.kind === 'succeeded' ? { jobId: prior.jobId, outputRows: prior.outputRows, attached: true } : await attachToJob(bq, prior.jobId, ref.location);
+      if (attached.outputRows !== undefined) report.bigquery.outputRows = attached.outputRows;
+      else report.warnings.push(`load job ${prior.jobId} reports no statistics: its row count is unknown`);
+      report.bigquery.attached = true;
+      report.rows = attached.outputRows ?? 0;
+      report.success = true;
+      log.info('run already loaded by an earlier attempt: attached', { jobId: prior.jobId, rows: attached.outputRows });
+      return report;
+    }
+
+    const credentials = deps.credentials(job);
+    await tracer.step('aws_credentials', async (facts) => {
+      const identity = await credentials();
+      facts.roleArn = job.aws.roleArn;
+      if (identity.expiration) facts.expiration = identity.expiration.toISOString();
+    });
+    const athena = deps.athena(job, credentials);
+
+    const execution = await tracer.step('athena_query', async (facts) => {
+      const remaining = Math.max(1000, Math.min(job.athena.timeoutSeconds * 1000, context.deadline - now()));
+      const result = await runQuery(
+        athena,
+        {
+          sql: job.athena.query,
+          workgroup: job.athena.workgroup,
+          catalog: job.athena.catalog,
+          database: job.athena.database,
+          clientRequestToken: ids.clientRequestToken,
+          ...(job.athena.outputLocation ? { outputLocation: job.athena.outputLocation } : {}),
+        },
+        {
+          timeoutMs: remaining,
+          minDelayMs: job.athena.pollMinMs,
+          maxDelayMs: job.athena.pollMaxMs,
+          log,
+          onStarted: (id) => {
+            facts.queryExecutionId = id;
+            report.athena.queryExecutionId = id;
+          },
+          ...(context.signal ? { signal: context.signal } : {}),
+          ...(deps.sleep ? { sleep: deps.sleep } : {}),
+          now,
+        },
+      ).catch((error: unknown) => {
+        const details = asTransferError(error).details;
+        if (typeof details.state === 'string') report.athena.state = details.state;
+        throw error;
+      });
+      recordExecution(report, result);
+      facts.state = result.state;
+      facts.dataScannedBytes = result.dataScannedBytes;
+      return result;
+    });
+
+    const pages = resultPages(athena, execution);
+    const first = await pages.next();
+    const firstPage: ResultPage = first.done ? { columns: [], rows: [] } : first.value;
+    const columns: Column[] = firstPage.columns.map((c) =>
+      columnFromColumnInfo({ Name: c.name, Type: c.type, ...(c.precision !== undefined ? { Precision: c.precision } : {}), ...(c.scale !== undefined ? { Scale: c.scale } : {}) }),
+    );
+
+    const target = await tracer.step('schema', async (facts) => {
+      const wanted = toBigQuerySchema(columns);
+      const state = await describeTable(bq, ref);
+      facts.tableExisted = state.exists;
+      if (!state.exists || job.bigquery.writeMode === 'truncate' && state.schema.length === 0) {
+        if (!state.exists) {
+          if (!job.bigquery.createTable) {
+            throw new TransferError('SCHEMA_CONFLICT', `Table ${tableName(ref)} does not exist and bigquery.create_table is false`, {
+              status: 502,
+              hint: 'Create the table, or set bigquery.create_table: true to let the function create it with the mapped schema.',
+              details: { table: tableName(ref) },
+            });
+          }
+          report.bigquery.tableCreated = await createTable(bq, ref, wanted as TableField[]);
+          facts.created = report.bigquery.tableCreated;
+        }
+        return { schema: wanted, loadSchema: wanted, updates: [] as ('ALLOW_FIELD_ADDITION')[] };
+      }
+      const plan = diffSchema(state.schema as BigQueryField[], wanted, {
+        allowFieldAddition: job.bigquery.allowFieldAddition,
+        allowWidenToString: job.bigquery.widenToString,
+      }, { athenaTypes: Object.fromEntries(columns.map((c) => [c.name, c.type])) });
+      if (plan.conflicts.length > 0) {
+        const c = plan.conflicts[0]!;
+        throw new TransferError('SCHEMA_CONFLICT', `Table ${tableName(ref)} does not fit the query result: ${plan.conflicts.map((x) => `${x.path} is ${x.existingType}, the query gives ${x.wantedType}`).join('; ')}`, {
+          status: 502,
+          hint: c.hint,
+          details: { table: tableName(ref), conflicts: plan.conflicts },
+        });
+      }
+      const changes = [...plan.addFields.map((f) => `add ${f.name}`), ...plan.widenToString.map((p) => `widen ${p} to STRING`)];
+      if (changes.length) report.bigquery.schemaChanges = changes;
+      facts.schemaChanges = changes;
+      return { schema: plan.target, loadSchema: plan.target, updates: plan.addFields.length ? (['ALLOW_FIELD_ADDITION'] as const).slice() : [] };
+    });
+
+    const converter = compileRowConverter(columns, { target: target.schema });
+    for (const w of converter.warnings) report.warnings.push(`${w.column}: ${w.message}`);
+    const progress = createProgress(log, now);
+    const lines = ndjson(firstPage, first.done ? undefined : pages, converter, job.bigquery.maxBadRecords, report.badRecords, progress);
+
+    const loaded = await tracer.step('load', async (facts) => {
+      facts.jobId = prior.jobId;
+      const result = await loadNdjson(
+        bq,
+        {
+          ref,
+          jobId: prior.jobId,
+          writeDisposition: WRITE_DISPOSITION[job.bigquery.writeMode],
+          schema: target.loadSchema as TableField[],
+          ...(target.updates.length ? { schemaUpdateOptions: target.updates } : {}),
+          timeoutMs: Math.max(5000, context.deadline - now()),
+        },
+        lines,
+        log,
+      );
+      if (result.outputRows !== undefined) facts.outputRows = result.outputRows;
+      facts.rowsRead = progress.rows;
+      return result;
+    });
+    if (loaded.outputRows !== undefined) report.bigquery.outputRows = loaded.outputRows;
+    report.bigquery.attached = loaded.attached;
+    report.rows = loaded.attached ? (loaded.outputRows ?? 0) : progress.rows - report.badRecords.length;
+    for (const [name, count] of Object.entries(converter.stats)) {
+      if (typeof count === 'number' && count > 0) report.warnings.push(`${name}: ${count}`);
+    }
+    report.success = true;
+    log.info('job done', { rows: report.rows, jobId: loaded.jobId, queryExecutionId: report.athena.queryExecutionId });
+    return report;
+  } catch (error) {
+    const e = asTransferError(error);
+    report.error = { ...e.toJSON(), status: e.status, ...(tracer.failedStep ? { step: tracer.failedStep } : {}) };
+    log.error('job failed', { code: e.code, step: tracer.failedStep, message: e.message });
+    return report;
+  } finally {
+    report.durationMs = now() - started;
+  }
+}
+
+function recordExecution(report: JobReport, e: Execution): void {
+  report.athena.state = e.state;
+  report.athena.dataScannedBytes = e.dataScannedBytes;
+  if (e.engineExecutionMs !== undefined) report.athena.engineExecutionMs = e.engineExecutionMs;
+  if (e.totalExecutionMs !== undefined) report.athena.totalExecutionMs = e.totalExecutionMs;
+  report.athena.estimatedCostUsd = estimateAthenaCostUsd(e.dataScannedBytes);
+}
+
+/**
+ * Pages → NDJSON text, one chunk per page, pulled by the loader (backpressure end to end). A value BigQuery
+ * cannot hold stops the run before the upload completes, unless `maxBad` allows skipping it (then it is
+ * listed in the report): never silently altered or dropped (DESIGN §5).
+ */
+async function* ndjson(
+  firstPage: ResultPage,
+  rest: AsyncIterator<ResultPage> | undefined,
+  converter: ReturnType<typeof compileRowConverter>,
+  maxBad: number,
+  bad: BadRecord[],
+  progress: ReturnType<typeof createProgress>,
+): AsyncGenerator<string> {
+  let page: ResultPage | undefined = firstPage;
+  while (page) {
+    let chunk = '';
+    const rows = page.rows;
+    for (let i = 0; i < rows.length; i++) {
+      const rowNumber = progress.rows + 1;
+      progress.rows++;
+      const out = converter.convert(rows[i]!);
+      if (typeof out === 'string') {
+        chunk += out + '\n';
+        continue;
+      }
+      const record: BadRecord = { row: rowNumber, column: out.column, value: out.value.length > 200 ? `${out.value.slice(0, 200)}…` : out.value, reason: out.reason };
+      if (bad.length >= maxBad) {
+        throw new TransferError('BAD_RECORDS', `Row ${rowNumber}, column ${out.column}: ${out.reason} (value ${JSON.stringify(record.value)}); nothing was written`, {
+          status: 500,
+          hint: `Fix the value in the query (e.g. filter or CAST it), or allow skipping such rows with bigquery.max_bad_records (now ${maxBad}); skipped rows are listed in the report.`,
+          details: { badRecord: record, maxBadRecords: maxBad, skippedBefore: bad.slice(0, 20) },
+        });
+      }
+      bad.push(record);
+    }
+    progress.tick();
+    if (chunk) yield chunk;
+    if (!rest) break;
+    const next = await rest.next();
+    page = next.done ? undefined : next.value;
+  }
+  progress.done();
+}
