@@ -4,3 +4,5 @@ export { resultPages, pageCells, hasHeaderRow, toResultColumns } from './results
 export type { ResultPage, ResultColumn, Cells } from './results.ts';
 export { waitFor, backoffDelay, abortableSleep } from './waiter.ts';
 export type { Acceptance, WaiterOutcome, WaiterOptions } from './waiter.ts';
+export { readResultCsv } from './csv-reader.ts';
+export type { ReadResultCsvOptions, ResultCell, ResultRow } from './csv-reader.ts';
