@@ -4,6 +4,8 @@
  * any field whose name looks like a secret is masked, and values that look like JWTs or AWS secrets are
  * masked wherever they appear.
  */
+import { redactTokens } from './redact.ts';
+
 export type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
 export interface Logger {
@@ -15,16 +17,12 @@ export interface Logger {
 }
 
 const SECRET_KEY = /(token|secret|password|credential|authorization|sessiontoken|accesskey)/i;
-// A compact JWS (three base64url segments, header starting with `eyJ`).
-const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
-// AWS temporary access key ids start with ASIA; long-term ones with AKIA.
-const AWS_KEY_PATTERN = /\b(AKIA|ASIA)[A-Z0-9]{12,}\b/g;
 
 /** Masks secrets in any JSON-able value. Keys like `clientRequestToken` are ids, not secrets: kept. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[…]';
   if (typeof value === 'string') {
-    return value.replace(JWT_PATTERN, '[REDACTED_JWT]').replace(AWS_KEY_PATTERN, '[REDACTED_AWS_KEY]');
+    return redactTokens(value);
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Date) return value.toISOString();

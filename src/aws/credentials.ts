@@ -4,7 +4,7 @@
  * field names the AWS SDK reads, and masks the secrets in `JSON.stringify`, `String` and `util.inspect` (STYLE 13).
  */
 import { inspect } from 'node:util';
-import { REDACTED } from '../identity/redact.ts';
+import { REDACTED } from '../redact.ts';
 
 export class AwsCredentials {
   readonly accessKeyId: string;

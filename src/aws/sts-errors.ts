@@ -8,7 +8,7 @@
  * `RegionDisabledException`, `ValidationError`, `MalformedPolicyDocumentException`, `PackedPolicyTooLargeException`.
  */
 import { claimsForDiagnostics, type TokenClaims } from '../identity/claims.ts';
-import { safeSnippet } from '../identity/redact.ts';
+import { safeSnippet } from '../redact.ts';
 import { classifyAwsError } from './classify.ts';
 import { diagnoseTrust } from './diagnose.ts';
 import { AssumeRoleDenied, AssumeRoleFailed } from './errors.ts';

@@ -16,7 +16,7 @@ import { TransferError } from '../errors.ts';
 import { decodeClaims, audienceText } from './claims.ts';
 import { IdentityTokenFailed, MetadataBadResponse, MetadataUnavailable } from './errors.ts';
 import { metadataBaseUrl, metadataOverrides, type MetadataEnv } from './metadata-env.ts';
-import { safeSnippet } from './redact.ts';
+import { safeSnippet } from '../redact.ts';
 import { IdentityToken } from './token.ts';
 
 /** The part of gcp-metadata we use; tests may pass a fake. */

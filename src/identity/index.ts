@@ -9,4 +9,4 @@ export type { TokenClaims } from './claims.ts';
 export { readMetadataEnv, metadataBaseUrl, metadataOverrides } from './metadata-env.ts';
 export type { MetadataEnv } from './metadata-env.ts';
 export { MetadataUnavailable, MetadataBadResponse, IdentityTokenFailed } from './errors.ts';
-export { REDACTED, redactTokens, safeSnippet } from './redact.ts';
+export { REDACTED, redactTokens, safeSnippet } from '../redact.ts';

@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { claimsForDiagnostics, decodeClaims, type TokenClaims } from './claims.ts';
-import { REDACTED } from './redact.ts';
+import { REDACTED } from '../redact.ts';
 
 export class IdentityToken {
   readonly #jwt: string;
