@@ -141,18 +141,16 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
       const wanted = toBigQuerySchema(columns);
       const state = await describeTable(bq, ref);
       facts.tableExisted = state.exists;
-      if (!state.exists || job.bigquery.writeMode === 'truncate' && state.schema.length === 0) {
-        if (!state.exists) {
-          if (!job.bigquery.createTable) {
-            throw new TransferError('SCHEMA_CONFLICT', `Table ${tableName(ref)} does not exist and bigquery.create_table is false`, {
-              status: 502,
-              hint: 'Create the table, or set bigquery.create_table: true to let the function create it with the mapped schema.',
-              details: { table: tableName(ref) },
-            });
-          }
-          report.bigquery.tableCreated = await createTable(bq, ref, wanted as TableField[]);
-          facts.created = report.bigquery.tableCreated;
+      if (!state.exists) {
+        if (!job.bigquery.createTable) {
+          throw new TransferError('SCHEMA_CONFLICT', `Table ${tableName(ref)} does not exist and bigquery.create_table is false`, {
+            status: 502,
+            hint: 'Create the table, or set bigquery.create_table: true to let the function create it with the mapped schema.',
+            details: { table: tableName(ref) },
+          });
         }
+        report.bigquery.tableCreated = await createTable(bq, ref, wanted as TableField[]);
+        facts.created = report.bigquery.tableCreated;
         return { schema: wanted, loadSchema: wanted, updates: [] as ('ALLOW_FIELD_ADDITION')[] };
       }
       const plan = diffSchema(state.schema as BigQueryField[], wanted, {
