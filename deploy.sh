@@ -8,6 +8,7 @@
 #    SA's unique id, DESIGN §3) and a least-privilege permission policy for the AWS side to apply.
 #
 # Usage: PROJECT_ID=… REGION=… CONFIG_URI=gs://bucket/config.yaml DATASET=… ./deploy.sh [--schedule "0 * * * *"]
+# Optional, for the printed AWS policy: AWS_REGION_NAME, AWS_ACCOUNT_ID, WORKGROUP, DATA_BUCKET, RESULTS_BUCKET.
 set -euo pipefail
 
 : "${PROJECT_ID:?set PROJECT_ID}"
@@ -22,7 +23,19 @@ if [ "${1:-}" = "--schedule" ]; then SCHEDULE=${2:?--schedule needs a cron expre
 
 SA_EMAIL="$SA_NAME@$PROJECT_ID.iam.gserviceaccount.com"
 SCHEDULER_SA_EMAIL="$SCHEDULER_SA_NAME@$PROJECT_ID.iam.gserviceaccount.com"
+case "$CONFIG_URI" in
+  gs://?*/?*) ;;
+  *) echo "CONFIG_URI must be gs://BUCKET/OBJECT for a deployed function (a local path only works for local runs); got: $CONFIG_URI" >&2; exit 1 ;;
+esac
 CONFIG_BUCKET=$(printf '%s' "$CONFIG_URI" | sed -E 's#^gs://([^/]+)/.*#\1#')
+# Cloud Scheduler gives an HTTP attempt at most 30 minutes; the run budget stays below that (and below the
+# function timeout) so a slow query is stopped and reported before Scheduler gives up and retries.
+RUN_BUDGET_SECONDS=${RUN_BUDGET_SECONDS:-1680}
+WORKGROUP=${WORKGROUP:-primary}
+AWS_REGION_NAME=${AWS_REGION_NAME:-us-east-1}
+AWS_ACCOUNT_ID=${AWS_ACCOUNT_ID:-YOUR-AWS-ACCOUNT-ID}
+DATA_BUCKET=${DATA_BUCKET:-YOUR-DATA-BUCKET}
+RESULTS_BUCKET=${RESULTS_BUCKET:-YOUR-ATHENA-RESULTS-BUCKET}
 
 gc() { gcloud --project "$PROJECT_ID" --quiet "$@"; }
 
@@ -46,8 +59,8 @@ echo "== deploy (authentication required)"
 gc functions deploy "$FUNCTION_NAME" \
   --gen2 --runtime nodejs22 --region "$REGION" --source . \
   --entry-point athenaToBigQuery --trigger-http --no-allow-unauthenticated \
-  --service-account "$SA_EMAIL" --memory 512Mi --timeout 3600s --max-instances 3 --concurrency 1 \
-  --set-env-vars "CONFIG_URI=$CONFIG_URI,RUN_BUDGET_SECONDS=3300"
+  --service-account "$SA_EMAIL" --memory 512Mi --timeout 1800s --max-instances 3 --concurrency 1 \
+  --set-env-vars "CONFIG_URI=$CONFIG_URI,RUN_BUDGET_SECONDS=$RUN_BUDGET_SECONDS"
 
 gc functions add-invoker-policy-binding "$FUNCTION_NAME" --region "$REGION" --member "serviceAccount:$SCHEDULER_SA_EMAIL" >/dev/null
 URL=$(gc functions describe "$FUNCTION_NAME" --region "$REGION" --gen2 --format 'value(serviceConfig.uri)')
@@ -83,16 +96,20 @@ conditions pin the role to this one service account: 'oaud' is the token's audie
     }}
   }]
 }
-and this PERMISSION policy (least privilege; narrow the resources to your workgroup, database and buckets):
+and this PERMISSION policy (least privilege: read the data, write only query results):
 {
   "Version": "2012-10-17",
   "Statement": [
-    {"Effect": "Allow", "Action": ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"],
-     "Resource": "arn:aws:athena:*:*:workgroup/primary"},
-    {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"], "Resource": "*"},
-    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject"],
-     "Resource": ["arn:aws:s3:::YOUR-DATA-BUCKET", "arn:aws:s3:::YOUR-DATA-BUCKET/*", "arn:aws:s3:::YOUR-ATHENA-RESULTS-BUCKET", "arn:aws:s3:::YOUR-ATHENA-RESULTS-BUCKET/*"]}
+    {"Effect": "Allow", "Action": ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup", "athena:GetTableMetadata"],
+     "Resource": "arn:aws:athena:$AWS_REGION_NAME:$AWS_ACCOUNT_ID:workgroup/$WORKGROUP"},
+    {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
+     "Resource": ["arn:aws:glue:$AWS_REGION_NAME:$AWS_ACCOUNT_ID:catalog", "arn:aws:glue:$AWS_REGION_NAME:$AWS_ACCOUNT_ID:database/*", "arn:aws:glue:$AWS_REGION_NAME:$AWS_ACCOUNT_ID:table/*"]},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
+     "Resource": ["arn:aws:s3:::$DATA_BUCKET", "arn:aws:s3:::$DATA_BUCKET/*"]},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+     "Resource": ["arn:aws:s3:::$RESULTS_BUCKET", "arn:aws:s3:::$RESULTS_BUCKET/*"]}
   ]
 }
+Narrow database/* and table/* to the databases and tables your jobs read.
 (For S3 Tables / Lake Formation, also grant the role SELECT on the tables in Lake Formation.)
 EOF

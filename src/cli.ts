@@ -1,8 +1,9 @@
+#!/usr/bin/env node
 /**
  * The same core from a terminal:
  *   athena-to-bigquery check  [--config URI]                 validate the config, print the planned jobs
  *   athena-to-bigquery run    [--config URI] [--job NAME] [--run-key KEY]   run job(s), print the JSON report
- *   athena-to-bigquery doctor [--config URI] [--job NAME]    identity token claims, STS AssumeRole, diagnosis
+ *   athena-to-bigquery doctor [--config URI] [--job NAME]    assume each job's AWS role; a refusal shows the decoded token claims
  * Environment as for the function (CONFIG_URI, GCE_METADATA_HOST, AWS_ENDPOINT_URL_*, …); flags win.
  */
 import { parseArgs } from 'node:util';
@@ -13,15 +14,37 @@ import { createLogger } from './log.ts';
 import { summarize } from './report.ts';
 import { createRuntime, parseOptions } from './runtime.ts';
 import { runJob } from './transfer.ts';
+import { isValidRunKey } from './runkey.ts';
 
-const USAGE = 'usage: athena-to-bigquery <check|run|doctor> [--config URI] [--job NAME] [--run-key KEY]';
+const USAGE = `usage: athena-to-bigquery <command> [--config URI] [--job NAME] [--run-key KEY]
+
+commands:
+  check    validate the config (CONFIG_URI or --config: gs://bucket/object or a path) and print the planned jobs
+  run      run the job(s) now and print the JSON report (same as POST to the function)
+  doctor   get the Google identity token and assume the AWS role for each job; print what failed and why
+
+options:
+  --config URI     config location (default: $CONFIG_URI, else ./config.yaml)
+  --job NAME       only this job of a jobs: list
+  --run-key KEY    run key for idempotent retries (default: a fresh id)`;
 
 export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string' }, job: { type: 'string' }, 'run-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, job: { type: 'string' }, 'run-key': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values['run-key'] !== undefined && !isValidRunKey(values['run-key'])) {
+    console.error('--run-key must be 1–128 characters of letters, digits and _.:+@=-');
+    return 2;
+  }
   const command = positionals[0];
   if (values.help || !command || !['check', 'run', 'doctor'].includes(command)) {
     console.error(USAGE);

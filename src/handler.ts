@@ -32,6 +32,9 @@ interface RunRequest {
 }
 
 const BODY_KEYS = new Set(['job', 'run_key']);
+// Same rule as config job names (src/config): anything else cannot name a job, so it is refused early.
+const JOB_NAME = /^[a-z0-9_-]{1,63}$/;
+const KEY_HINT = 'Use a stable id per logical run (e.g. the date): 1–128 characters of letters, digits and _.:+@=-.';
 
 /**
  * Only `job` (which configured job to run) and `run_key` are read from the body. SQL and targets come
@@ -49,12 +52,14 @@ export function parseRunRequest(body: unknown): RunRequest {
   }
   const request: RunRequest = {};
   if (record.job !== undefined) {
-    if (typeof record.job !== 'string' || record.job === '') throw badRequest('"job" must be a non-empty string', 'Name one of the jobs in config.yaml, or omit "job" to run them all.');
+    if (typeof record.job !== 'string' || !JOB_NAME.test(record.job)) {
+      throw badRequest('"job" must be a job name from config.yaml ([a-z0-9_-], 1–63 characters)', 'Name one of the jobs in config.yaml, or omit "job" to run them all.');
+    }
     request.job = record.job;
   }
   if (record.run_key !== undefined) {
     if (typeof record.run_key !== 'string' || !isValidRunKey(record.run_key)) {
-      throw badRequest('"run_key" must be 1–128 characters of letters, digits and _.:+@=-', 'Use a stable id per logical run (e.g. the date) so retries converge.');
+      throw badRequest('"run_key" must be 1–128 characters of letters, digits and _.:+@=-', KEY_HINT);
     }
     request.runKey = record.run_key;
   }
@@ -81,9 +86,13 @@ export function createHandler(deps: HandlerDeps): (req: HttpRequest, res: HttpRe
     let runKey: string | undefined;
     try {
       const request = parseRunRequest(req.body);
+      const idempotencyKey = req.header('idempotency-key');
+      if (idempotencyKey !== undefined && !isValidRunKey(idempotencyKey)) {
+        throw badRequest('The Idempotency-Key header must be 1–128 characters of letters, digits and _.:+@=-', KEY_HINT);
+      }
       const key = resolveRunKey({
         scheduleTime: req.header('x-cloudscheduler-scheduletime'),
-        idempotencyKey: req.header('idempotency-key'),
+        idempotencyKey,
         bodyKey: request.runKey,
       });
       runKey = key.value;

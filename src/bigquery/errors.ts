@@ -47,7 +47,7 @@ export function bigQueryError(
   const reason = googleReason(error);
   const message = snippet(e.errors?.[0]?.message ?? e.message);
   return new TransferError(code, `BigQuery ${action} failed${reason ? ` (${reason})` : ''}: ${message}`, {
-    status: status === 404 || status === 403 ? 502 : 502,
+    status: 502,
     hint: (reason && REASON_HINTS[reason]) ?? 'Retry the run; if it persists, check the BigQuery console for the job or table named here.',
     details: { action, ...(status ? { httpStatus: status } : {}), ...(reason ? { reason } : {}), ...details },
     cause: error,

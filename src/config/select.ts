@@ -13,7 +13,8 @@ export function selectJobs(config: TransferConfig, jobName?: string): JobConfig[
   const names = config.jobs.map((candidate) => candidate.name);
   // The name comes from the request: show a bounded, quoted form of it, never raw text.
   const shown = JSON.stringify(jobName.length > 63 ? `${jobName.slice(0, 63)}…` : jobName);
-  const guess = closest(jobName, names);
+  // Job names are at most 63 characters: a longer value cannot match and is not worth an edit distance.
+  const guess = jobName.length <= 63 ? closest(jobName, names) : undefined;
   return reject(shown, names, guess, config.source);
 }
 

@@ -28,7 +28,7 @@ export class ColumnNameInvalid extends TransferError {
   readonly column: string;
   constructor(column: string, reason: string, hint: string) {
     super('SCHEMA_CONFLICT', `Column ${JSON.stringify(column)} cannot be a BigQuery column: ${reason}`, {
-      status: 422,
+      status: 502,
       hint,
       details: { column, reason },
     });
@@ -52,7 +52,7 @@ export class SchemaConflict extends TransferError {
   constructor(conflicts: readonly SchemaConflictItem[]) {
     const text = conflicts.map((c) => `${c.path} is ${c.existingType}, the query gives ${c.wantedType}`).join('; ');
     super('SCHEMA_CONFLICT', `The target table does not fit the query result: ${text}`, {
-      status: 422,
+      status: 502,
       hint: conflicts[0]?.hint ?? 'Change the query or the table so that every column fits.',
       details: { conflicts: conflicts.map((c) => ({ ...c })) },
     });

@@ -37,7 +37,7 @@ test('request bodies: empty and {job, run_key} are accepted; anything else is a 
   assert.deepEqual(parseRunRequest(''), {});
   assert.deepEqual(parseRunRequest({}), {});
   assert.deepEqual(parseRunRequest({ job: 'a', run_key: '2026-12-03' }), { job: 'a', runKey: '2026-12-03' });
-  for (const bad of [[], 'text', 42, { query: 'DROP TABLE x' }, { job: '' }, { job: 3 }, { run_key: 'has space' }]) {
+  for (const bad of [[], 'text', 42, { query: 'DROP TABLE x' }, { job: '' }, { job: 3 }, { job: 'x'.repeat(64) }, { job: 'Has Space' }, { run_key: 'has space' }, { run_key: 'k'.repeat(129) }]) {
     assert.throws(() => parseRunRequest(bad), (e: TransferError) => e.code === 'REQUEST_INVALID' && e.status === 400 && e.hint.length > 0, JSON.stringify(bad));
   }
 });
@@ -85,6 +85,17 @@ test('handler: 405 for GET with Allow: POST; a failed job answers with its statu
   assert.equal(post.statusCode, 502);
   assert.equal(post.body.success, false);
   assert.equal(post.body.error.code, 'ATHENA_QUERY_FAILED');
+});
+
+test('handler: an Idempotency-Key that is not a valid run key is a 400, never echoed', async () => {
+  const handler = createHandler({ loadConfig: async () => CONFIG, runJob: async (j) => okReport(j.name, 1), budgetMs: 1000 });
+  for (const key of ['has space', 'k'.repeat(129)]) {
+    const res = response();
+    await handler({ method: 'POST', body: {}, header: (n) => (n === 'idempotency-key' ? key : undefined) }, res);
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.body.error.code, 'REQUEST_INVALID');
+    assert.ok(!JSON.stringify(res.body).includes(key));
+  }
 });
 
 test('handler: an unknown job name is a 400 that lists the configured jobs', async () => {
