@@ -32,6 +32,8 @@ export interface Execution {
   substatementType?: string;
   outputLocation?: string;
   dataScannedBytes: number;
+  /** When Athena accepted the query; tells a re-attached execution of an earlier attempt from a new one. */
+  submittedAt?: Date;
   engineExecutionMs?: number;
   queueMs?: number;
   totalExecutionMs?: number;
@@ -63,6 +65,7 @@ export function toExecution(id: string, wire: QueryExecution | undefined): Execu
       message: athenaError.ErrorMessage,
     };
   }
+  if (wire?.Status?.SubmissionDateTime) execution.submittedAt = new Date(wire.Status.SubmissionDateTime);
   if (wire?.StatementType) execution.statementType = wire.StatementType;
   if (wire?.SubstatementType) execution.substatementType = wire.SubstatementType;
   if (wire?.ResultConfiguration?.OutputLocation) execution.outputLocation = wire.ResultConfiguration.OutputLocation;
@@ -130,6 +133,38 @@ export async function stopQuery(client: AthenaClient, id: string, log: Logger = 
   }
 }
 
+/** How many request-token generations a run may use before giving up (each dead attempt costs one). */
+export const MAX_TOKEN_GENERATIONS = 10;
+/** Clock skew allowed between us and AWS when telling an earlier attempt's execution from ours. */
+const SKEW_MS = 5_000;
+
+/** Token of generation `n`: generation 0 is the token itself, so existing runs keep re-attaching. */
+export function generationToken(token: string, generation: number): string {
+  return generation === 0 ? token : `${token.slice(0, 120)}-g${generation}`;
+}
+
+/**
+ * Starts the query, re-attaching to an earlier attempt's execution when it is still useful (running or
+ * succeeded). A FAILED or CANCELLED execution submitted before this call belongs to an earlier attempt
+ * (a request token re-attaches to it forever), so the next token generation starts a fresh query:
+ * otherwise a retried run could never get past one failure.
+ */
+export async function startOrAttach(client: AthenaClient, spec: QuerySpec, startedAt: number, log: Logger = silentLogger): Promise<Execution> {
+  for (let generation = 0; generation < MAX_TOKEN_GENERATIONS; generation++) {
+    const id = await startQuery(client, { ...spec, clientRequestToken: generationToken(spec.clientRequestToken, generation) });
+    const current = await describeQuery(client, id);
+    const dead = current.state === 'FAILED' || current.state === 'CANCELLED';
+    const earlier = current.submittedAt !== undefined && current.submittedAt.getTime() < startedAt - SKEW_MS;
+    if (!(dead && earlier)) return current;
+    log.warn('an earlier attempt of this run left a dead query: starting a fresh one', { queryExecutionId: id, state: current.state, generation });
+  }
+  throw new TransferError('ATHENA_ERROR', `${MAX_TOKEN_GENERATIONS} earlier attempts of this run already failed in Athena`, {
+    status: 502,
+    hint: 'Look at the failed queries in the Athena console, fix the cause, and run again with a new run key.',
+    details: { clientRequestToken: spec.clientRequestToken },
+  });
+}
+
 export interface RunQueryOptions extends Omit<WaiterOptions, 'maxWaitMs'> {
   timeoutMs: number;
   log?: Logger;
@@ -144,10 +179,22 @@ export interface RunQueryOptions extends Omit<WaiterOptions, 'maxWaitMs'> {
  */
 export async function runQuery(client: AthenaClient, spec: QuerySpec, options: RunQueryOptions): Promise<Execution> {
   const log = options.log ?? silentLogger;
-  const id = await startQuery(client, spec);
+  const now = options.now ?? Date.now;
+  const first = await startOrAttach(client, spec, now(), log);
+  const id = first.id;
   options.onStarted?.(id);
   log.info('athena query started', { queryExecutionId: id, workgroup: spec.workgroup });
-  const outcome = await waitFor(() => describeQuery(client, id), acceptExecution, {
+  // The first observation is already in hand: a finished (re-attached) query costs no extra poll.
+  let pending: Execution | undefined = first;
+  const poll = async (): Promise<Execution> => {
+    if (pending) {
+      const seen = pending;
+      pending = undefined;
+      return seen;
+    }
+    return describeQuery(client, id);
+  };
+  const outcome = await waitFor(poll, acceptExecution, {
     ...options,
     maxWaitMs: options.timeoutMs,
   });

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runQuery, backoffDelay, acceptExecution, type QuerySpec } from '../../src/athena/index.ts';
+import { generationToken } from '../../src/athena/execution.ts';
 import type { TransferError } from '../../src/errors.ts';
 
 const spec: QuerySpec = { sql: 'SELECT 1', workgroup: 'primary', catalog: 'AwsDataCatalog', database: 'db', clientRequestToken: 'x'.repeat(40) };
@@ -92,4 +93,32 @@ test('acceptor: only SUCCEEDED succeeds; FAILED and CANCELLED fail; QUEUED and R
   assert.equal(acceptExecution({ ...base, state: 'CANCELLED' }), 'failure');
   assert.equal(acceptExecution({ ...base, state: 'QUEUED' }), 'retry');
   assert.equal(acceptExecution({ ...base, state: 'RUNNING' }), 'retry');
+});
+
+test('a retry whose request token re-attaches to an earlier attempt\'s FAILED query starts a fresh one', async () => {
+  const mock = mockClient(AthenaClient);
+  mock.on(StartQueryExecutionCommand, { ClientRequestToken: spec.clientRequestToken }).resolves({ QueryExecutionId: 'old' });
+  mock.on(StartQueryExecutionCommand, { ClientRequestToken: generationToken(spec.clientRequestToken, 1) }).resolves({ QueryExecutionId: 'new' });
+  const longAgo = new Date(Date.now() - 3600_000);
+  mock.on(GetQueryExecutionCommand, { QueryExecutionId: 'old' }).resolves({ QueryExecution: { QueryExecutionId: 'old', Status: { State: 'FAILED', StateChangeReason: 'GENERIC_INTERNAL_ERROR', SubmissionDateTime: longAgo } } });
+  mock.on(GetQueryExecutionCommand, { QueryExecutionId: 'new' }).resolves({ QueryExecution: { QueryExecutionId: 'new', Status: { State: 'SUCCEEDED', SubmissionDateTime: new Date() } } });
+  const execution = await runQuery(new AthenaClient({ region: 'us-east-1' }), spec, { timeoutMs: 60_000, minDelayMs: 500, maxDelayMs: 5000 });
+  assert.equal(execution.id, 'new');
+  mock.restore();
+});
+
+test('a re-attached query that already SUCCEEDED is reused (no second scan), and a fresh failure is not retried', async () => {
+  const mock = mockClient(AthenaClient);
+  mock.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'done' });
+  mock.on(GetQueryExecutionCommand, { QueryExecutionId: 'done' }).resolves({ QueryExecution: { QueryExecutionId: 'done', Status: { State: 'SUCCEEDED', SubmissionDateTime: new Date(Date.now() - 3600_000) } } });
+  const execution = await runQuery(new AthenaClient({ region: 'us-east-1' }), spec, { timeoutMs: 60_000, minDelayMs: 500, maxDelayMs: 5000 });
+  assert.equal(execution.id, 'done');
+  assert.equal(mock.commandCalls(StartQueryExecutionCommand).length, 1);
+  mock.restore();
+  const fresh = mockClient(AthenaClient);
+  fresh.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
+  fresh.on(GetQueryExecutionCommand).resolves({ QueryExecution: { QueryExecutionId: 'q', Status: { State: 'FAILED', StateChangeReason: 'SYNTAX_ERROR', SubmissionDateTime: new Date() } } });
+  await assert.rejects(runQuery(new AthenaClient({ region: 'us-east-1' }), spec, { timeoutMs: 60_000, minDelayMs: 500, maxDelayMs: 5000 }), /SYNTAX_ERROR/);
+  assert.equal(fresh.commandCalls(StartQueryExecutionCommand).length, 1);
+  fresh.restore();
 });
