@@ -40,14 +40,17 @@ async function main(): Promise<void> {
     await bigQueryClient(stack).createDataset('my_dataset');
 
     step('queueing the original active_records_view result in Athena (moto, account 123456789012)');
+    const columns = [
+      { name: 'int_col', type: 'integer' },
+      { name: 'string_col', type: 'varchar' },
+      { name: 'float_col', type: 'double' },
+      { name: 'boolean_col', type: 'boolean' },
+    ];
+    // moto answers queries in queue order: first the type probe (SELECT * FROM (…) LIMIT 0: names and types, no rows).
+    await queueAthenaResult(stack, { accountId: '123456789012', columns, rows: [] });
     await queueAthenaResult(stack, {
       accountId: '123456789012',
-      columns: [
-        { name: 'int_col', type: 'integer' },
-        { name: 'string_col', type: 'varchar' },
-        { name: 'float_col', type: 'double' },
-        { name: 'boolean_col', type: 'boolean' },
-      ],
+      columns,
       rows: [
         ['1001', 'sample_data_1', '3.14159', 'true'],
         ['1003', 'test_string_3', '1.41421', 'true'],

@@ -4,7 +4,7 @@ import { asTransferError, type TransferError } from './errors.ts';
  * The report is a step trace (STYLE 12, dlt's PipelineStepTrace): each step records its timing and facts,
  * and a failed run still says what had already happened (query id, bytes scanned, job id).
  */
-export type StepName = 'plan' | 'aws_credentials' | 'athena_query' | 'schema' | 'load';
+export type StepName = 'plan' | 'aws_credentials' | 'type_probe' | 'athena_query' | 'schema' | 'load';
 
 export interface StepTrace {
   step: StepName;
@@ -19,6 +19,35 @@ export interface BadRecord {
   column: string;
   value: string;
   reason: string;
+}
+
+/** One Athena query the type probe ran (`columns`: LIMIT 0; `types`: typeof()). */
+export interface ProbeQueryReport {
+  purpose: 'columns' | 'types';
+  queryExecutionId: string;
+  state: string;
+  dataScannedBytes: number;
+  /** Wall time from StartQueryExecution to the last result page, as this function saw it. */
+  durationMs: number;
+  engineExecutionMs?: number;
+}
+
+/**
+ * How full column types were learned before the main query (transfer.type_probe, docs/types.md):
+ * `glue` = GetTableMetadata (no query), `query` = probe queries, `none` = nothing probed (off, or a
+ * probe that could not run: see the warnings).
+ */
+export interface ProbeReport {
+  mode: 'auto' | 'off';
+  source: 'glue' | 'query' | 'none';
+  queries: ProbeQueryReport[];
+  /** Sum over the probe queries (LIMIT 0 is planned without a scan: 0 on Athena engine v3). */
+  dataScannedBytes: number;
+  /** Sum of each probe query's estimate (same rule as the main query's). */
+  estimatedCostUsd: number;
+  durationMs: number;
+  /** Complex columns selected as CAST(… AS JSON), with the full type they are converted as. */
+  types: Record<string, string>;
 }
 
 export interface JobReport {
@@ -44,7 +73,12 @@ export interface JobReport {
     attached?: boolean;
     tableCreated?: boolean;
     schemaChanges?: string[];
+    /** true when the NDJSON went through GCS (bigquery.staging_uri) and was loaded from gs:// URIs. */
+    staged?: boolean;
+    /** When staged: objects and bytes written, the folder, and whether every object was deleted again. */
+    staging?: { objects: number; bytes: number; uri?: string; cleanedUp?: boolean };
   };
+  probe?: ProbeReport;
   badRecords: BadRecord[];
   warnings: string[];
   steps: StepTrace[];

@@ -1,4 +1,5 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
 import { BigQuery } from '@google-cloud/bigquery';
 import { Storage } from '@google-cloud/storage';
 import { roleSessionName, webIdentityCredentials, type WebIdentityProvider } from './aws/index.ts';
@@ -44,6 +45,12 @@ export function parseOptions(env: Readonly<Record<string, string | undefined>> =
 
 /** Per-call timeouts for AWS clients: a hung connection must never hold the function until its own timeout. */
 const AWS_REQUEST_HANDLER = { requestTimeout: 30_000, connectionTimeout: 5_000, throwOnRequestTimeout: true };
+/**
+ * S3 result-file reads: requestTimeout bounds the wait for the response headers only (@smithy/node-http-handler
+ * clears it once they arrive), so the body also gets a socket idle timeout; a stream that breaks on it is
+ * resumed with a ranged GetObject (athena/s3-result.ts), which also covers long backpressure pauses.
+ */
+const S3_REQUEST_HANDLER = { ...AWS_REQUEST_HANDLER, socketTimeout: 60_000 };
 
 /**
  * Builds the production dependencies. Clients and credential providers are memoized per process, so a
@@ -58,6 +65,8 @@ export function createRuntime(options: RuntimeOptions, log: Logger = createLogge
   const providers = new Map<string, WebIdentityProvider>();
   const bigqueries = new Map<string, BigQuery>();
   let storage: Storage | undefined;
+  // One Storage client for the config reader and staging (it skips auth for a custom apiEndpoint).
+  const gcs = (): Storage => (storage ??= new Storage(options.endpoints.storage ? { apiEndpoint: options.endpoints.storage } : {}));
 
   const jobDeps: JobDeps = {
     log,
@@ -85,6 +94,18 @@ export function createRuntime(options: RuntimeOptions, log: Logger = createLogge
         requestHandler: AWS_REQUEST_HANDLER,
         ...(options.endpoints.athena ? { endpoint: options.endpoints.athena } : {}),
       }),
+    s3: (job, credentials) =>
+      new S3Client({
+        region: job.aws.region,
+        credentials,
+        maxAttempts: 5,
+        requestHandler: S3_REQUEST_HANDLER,
+        // A result bucket in another region than the workgroup answers 301; follow it instead of failing.
+        followRegionRedirects: true,
+        // An endpoint override (emulator, VPC endpoint by IP) has no per-bucket DNS names: path-style URLs.
+        ...(options.endpoints.s3 ? { endpoint: options.endpoints.s3, forcePathStyle: true } : {}),
+      }),
+    storage: () => gcs(),
     bigquery: (job) => {
       const key = `${job.bigquery.projectId}|${job.bigquery.location ?? ''}`;
       let client = bigqueries.get(key);
@@ -104,10 +125,7 @@ export function createRuntime(options: RuntimeOptions, log: Logger = createLogge
   const load = (): Promise<TransferConfig> =>
     loadConfig(options.configUri, {
       ...readers,
-      readGcsObject: (bucket, object) => {
-        storage ??= new Storage(options.endpoints.storage ? { apiEndpoint: options.endpoints.storage } : {});
-        return gcsConfigReader(storage)(bucket, object);
-      },
+      readGcsObject: (bucket, object) => gcsConfigReader(gcs())(bucket, object),
     });
 
   const handler = createHandler({

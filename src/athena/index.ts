@@ -6,3 +6,7 @@ export { waitFor, backoffDelay, abortableSleep } from './waiter.ts';
 export type { Acceptance, WaiterOutcome, WaiterOptions } from './waiter.ts';
 export { readResultCsv } from './csv-reader.ts';
 export type { ReadResultCsvOptions, ResultCell, ResultRow } from './csv-reader.ts';
+export { openResultFile, resultFileRows, resultCsvLocation, parseS3ObjectUri, classifyS3Error, s3ReadError } from './s3-result.ts';
+export type { ResultFile, S3ObjectRef, S3Failure, OpenResultFileOptions } from './s3-result.ts';
+export { probeTypes, applyProbedTypes, columnsProbeSql, typesProbeSql, mainQuerySql, subquerySql, derivedRequestToken, isComplexTypeText, tableColumns } from './probe.ts';
+export type { TypeProbe, ProbeQuery, ProbeTable, ProbeTypesOptions } from './probe.ts';

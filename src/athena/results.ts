@@ -16,6 +16,8 @@ export type Cells = (string | null)[];
 export interface ResultPage {
   columns: ResultColumn[];
   rows: Cells[];
+  /** true when Athena returned a NextToken: another page follows (the read-path choice looks at page 1's). */
+  more?: boolean;
 }
 
 export function toResultColumns(infos: readonly ColumnInfo[] | undefined): ResultColumn[] {
@@ -100,8 +102,8 @@ export async function* resultPages(client: AthenaClient, execution: Execution, o
     columns ??= toResultColumns(out.ResultSet?.ResultSetMetadata?.ColumnInfo);
     const first = page === 0;
     if (first && withHeader) assertHeader(rows, columns, execution.id);
-    yield { columns, rows: pageCells(rows, { dropHeader: first && withHeader, columns }) };
     const next = out.NextToken;
+    yield { columns, rows: pageCells(rows, { dropHeader: first && withHeader, columns }), ...(next ? { more: true } : {}) };
     if (!next) return;
     if (next === token) {
       throw new TransferError('ATHENA_ERROR', `GetQueryResults returned the same NextToken twice for ${execution.id}`, {

@@ -253,5 +253,20 @@ export const location = text([
   (v) => (BQ_LOCATION.test(v) ? undefined : { message: `${show(v)} is not a BigQuery location`, hint: 'Use the dataset location: US, EU or a region such as us-central1 (bq show --format=prettyjson DATASET shows it).' }),
 ]);
 
+/**
+ * `gs://bucket` or `gs://bucket/prefix…`: bucket names are 3–222 of a-z 0-9 . _ - starting and ending with a
+ * letter or digit (GCS docs, "Bucket names").
+ */
+export const GCS_URI = /^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](?:\/.*)?$/;
+
+export const stagingUri = text([
+  (v) => {
+    if (GCS_URI.test(v)) return undefined;
+    if (/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](?:\/.*)?$/.test(v)) return { message: `${show(v)} has no gs:// scheme`, hint: `Write staging_uri: gs://${v}${v.endsWith('/') ? '' : '/'}.` };
+    if (/^(?:https?|s3):\/\//i.test(v)) return { message: `${show(v)} must start with gs://`, hint: 'Write it as gs://bucket/prefix/ (a Cloud Storage location the function may write and delete in).' };
+    return { message: `${show(v)} is not a gs:// URI`, hint: 'Use a Cloud Storage location, e.g. staging_uri: gs://my-staging-bucket/athena-to-bigquery/.' };
+  },
+]);
+
 /** Job names: they appear in URLs, logs and BigQuery job ids, so keep them to a safe alphabet. */
 export const JOB_NAME = /^[a-z0-9_-]{1,63}$/;

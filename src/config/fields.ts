@@ -8,9 +8,9 @@ import * as z from 'zod';
 import {
   accountIdSchema, ATHENA_WORKGROUP, AWS_REGION, BQ_DATASET_ID, BQ_LOCATION, BQ_TABLE_ID, catalog, database, datasetId, GCP_PROJECT_ID,
   IAM_PATH, IAM_ROLE_NAME, integer, JOB_NAME, location, outputLocation, projectId, query, region, roleName, rolePath, S3_URI, show, table,
-  tableId, text, workgroup,
+  tableId, text, workgroup, GCS_URI, stagingUri,
 } from './checks.ts';
-import { READ_PATHS, WRITE_MODES } from './types.ts';
+import { READ_PATHS, TYPE_PROBE_MODES, WRITE_MODES } from './types.ts';
 
 export { show } from './checks.ts';
 export type { Problem } from './checks.ts';
@@ -247,6 +247,23 @@ export const FIELDS = {
       example: 'false',
       default: false,
     },
+    staging_uri: {
+      schema: stagingUri,
+      expects: 'a gs:// URI',
+      description: 'Cloud Storage folder, gs://bucket/prefix/, where large results are staged as NDJSON (resumable uploads) and loaded from in one load job; the objects are deleted afterwards. Default: none (results are uploaded directly).',
+      hint: 'Use a bucket in the dataset\'s location that the function\'s service account may write and delete in, e.g. staging_uri: gs://my-staging-bucket/athena-to-bigquery/.',
+      example: 'gs://my-staging-bucket/athena-to-bigquery/',
+      json: { pattern: GCS_URI.source },
+    },
+    staging_threshold_mb: {
+      schema: integer(0, 1_000_000),
+      expects: 'a whole number of MB',
+      description: 'With staging_uri: results whose NDJSON exceeds this many MB go through GCS, smaller ones are uploaded directly (that much is held in memory to decide). 0 stages every non-empty result. Default 16.',
+      hint: 'Use 0–1000000; keep it well below the function\'s memory (16 fits a 256 MB function).',
+      example: '16',
+      default: 16,
+      range: [0, 1_000_000],
+    },
   },
   transfer: {
     read_path: {
@@ -254,6 +271,15 @@ export const FIELDS = {
       expects: `one of ${READ_PATHS.join(', ')}`,
       description: 'How results are read: rows pages GetQueryResults (no S3 access needed); s3_csv reads the result file from S3 (faster; needs s3:GetObject); auto picks. Default auto.',
       hint: `Use one of ${READ_PATHS.join(', ')}.`,
+      example: 'auto',
+      default: 'auto',
+    },
+    type_probe: {
+      schema: z.enum(TYPE_PROBE_MODES),
+      expects: `one of ${TYPE_PROBE_MODES.join(', ')}`,
+      description:
+        'How element types of array/map/row columns are learned: auto reads Glue table metadata for athena.table, else runs scan-free probe queries (LIMIT 0, typeof) and selects complex columns as CAST(... AS JSON); off loads complex columns as raw STRING. Default auto.',
+      hint: `Use one of ${TYPE_PROBE_MODES.join(', ')}.`,
       example: 'auto',
       default: 'auto',
     },

@@ -10,5 +10,5 @@ export type { GcsReaderOptions } from './gcs.ts';
 export { selectJobs } from './select.ts';
 export { renderConfigJsonSchema } from './schema.ts';
 export { quoteIdentifier, selectAllQuery } from './sql.ts';
-export { WRITE_MODES, READ_PATHS } from './types.ts';
-export type { TransferConfig, JobConfig, AwsConfig, AthenaConfig, BigQueryConfig, WriteMode, ReadPath } from './types.ts';
+export { WRITE_MODES, READ_PATHS, TYPE_PROBE_MODES } from './types.ts';
+export type { TransferConfig, JobConfig, AwsConfig, AthenaConfig, BigQueryConfig, WriteMode, ReadPath, TypeProbeMode } from './types.ts';

@@ -12,7 +12,7 @@ import type { FieldSpec, JobSectionName } from './fields.ts';
 import { formatPath, isRecord, lookup } from './path.ts';
 import type { KeyPath, RawIssue } from './path.ts';
 import { selectAllQuery } from './sql.ts';
-import { READ_PATHS, WRITE_MODES } from './types.ts';
+import { READ_PATHS, TYPE_PROBE_MODES, WRITE_MODES } from './types.ts';
 import type { JobConfig } from './types.ts';
 
 /** An effective value and where in the file it was set. */
@@ -291,6 +291,7 @@ export function buildJob(root: Record<string, unknown>, job: PlannedJob): JobCon
 
   const b = job.sections.bigquery;
   const location = optionalText(pick(b, 'bigquery', 'location'), 'bigquery.location');
+  const stagingUri = optionalText(pick(b, 'bigquery', 'staging_uri'), 'bigquery.staging_uri');
 
   return {
     name: job.name,
@@ -306,6 +307,7 @@ export function buildJob(root: Record<string, unknown>, job: PlannedJob): JobCon
       catalog,
       database,
       query,
+      ...(table === undefined ? {} : { table }),
       ...(outputLocation === undefined ? {} : { outputLocation }),
       timeoutSeconds: integer(pick(a, 'athena', 'timeout_seconds'), 'athena.timeout_seconds'),
       pollMinMs: integer(pick(a, 'athena', 'poll_min_ms'), 'athena.poll_min_ms'),
@@ -321,9 +323,12 @@ export function buildJob(root: Record<string, unknown>, job: PlannedJob): JobCon
       maxBadRecords: integer(pick(b, 'bigquery', 'max_bad_records'), 'bigquery.max_bad_records'),
       allowFieldAddition: flag(pick(b, 'bigquery', 'allow_field_addition'), 'bigquery.allow_field_addition'),
       widenToString: flag(pick(b, 'bigquery', 'widen_to_string'), 'bigquery.widen_to_string'),
+      ...(stagingUri === undefined ? {} : { stagingUri }),
+      stagingThresholdMb: integer(pick(b, 'bigquery', 'staging_threshold_mb'), 'bigquery.staging_threshold_mb'),
     },
     transfer: {
       readPath: oneOf(pick(job.sections.transfer, 'transfer', 'read_path'), READ_PATHS, 'transfer.read_path'),
+      typeProbe: oneOf(pick(job.sections.transfer, 'transfer', 'type_probe'), TYPE_PROBE_MODES, 'transfer.type_probe'),
     },
   };
 }

@@ -60,7 +60,11 @@ describe('athenaToBigQuery over HTTP', () => {
     return running;
   }
 
-  const queueOriginal = (): Promise<void> => queueAthenaResult(stack, { accountId: ACCOUNT, columns: ORIGINAL_COLUMNS, rows: ORIGINAL_ROWS });
+  /** moto pops one queued result per query: first the type probe's `LIMIT 0` (names and types only), then the main query's. */
+  const queueOriginal = async (): Promise<void> => {
+    await queueAthenaResult(stack, { accountId: ACCOUNT, columns: ORIGINAL_COLUMNS, rows: [] });
+    await queueAthenaResult(stack, { accountId: ACCOUNT, columns: ORIGINAL_COLUMNS, rows: ORIGINAL_ROWS });
+  };
 
   async function tableRows(dataset: string, table: string): Promise<unknown[]> {
     const [exists] = await bigQueryClient(stack).dataset(dataset).table(table).exists();
@@ -94,7 +98,7 @@ describe('athenaToBigQuery over HTTP', () => {
     assert.match(job.athena.queryExecutionId, /^[0-9a-f-]{36}$/);
     assert.match(job.bigquery.jobId, /^athena_to_bq_default_[0-9a-f]{32}_0$/);
     assert.equal(job.bigquery.tableCreated, true);
-    assert.deepEqual(job.steps.map((s: { step: string }) => s.step), ['plan', 'aws_credentials', 'athena_query', 'schema', 'load']);
+    assert.deepEqual(job.steps.map((s: { step: string }) => s.step), ['plan', 'aws_credentials', 'type_probe', 'athena_query', 'schema', 'load']);
 
     const [meta] = await bigQueryClient(stack).dataset('original').table('active_records').getMetadata();
     assert.deepEqual(
@@ -127,6 +131,8 @@ describe('athenaToBigQuery over HTTP', () => {
 
   test('a FAILED query answers 502 ATHENA_QUERY_FAILED with Athena\'s reason and writes nothing', async () => {
     const f = await fn(await uploadConfig('failed.yaml', config('failures', 'failed')), 'fake');
+    // The type probe's LIMIT 0 query fails first (free); the main query then runs unchanged and fails with the user's own SQL.
+    athenaFake.enqueue({ match: /\) LIMIT 0$/, states: ['FAILED'], reason: "TABLE_NOT_FOUND: line 2:15: Table 'awsdatacatalog.default.active_records_view' does not exist" });
     athenaFake.enqueue({ states: ['QUEUED', 'RUNNING', 'FAILED'], reason: "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.default.active_records_view' does not exist" });
     const res = await f.post({});
     assert.equal(res.status, 502, JSON.stringify(res.body));

@@ -74,6 +74,7 @@ add(FIELDS.gcp.project_id, 'gcp.project_id', ['my-project', 'abcdef', 'example.c
 add(FIELDS.bigquery.dataset_id, 'bigquery.dataset_id', ['my_dataset', 'DS1'], ['my-dataset', 'p.ds', 'p:ds', '']);
 add(FIELDS.bigquery.table_id, 'bigquery.table_id', ['my_table', 'table with spaces', 'tä-ble'], ['ds.table', 't$20240101', 't/x', '']);
 add(FIELDS.bigquery.location, 'bigquery.location', ['US', 'eu', 'us-central1', 'europe-west12'], ['europe', 'us central1', 'US-CENTRAL1']);
+add(FIELDS.bigquery.staging_uri, 'bigquery.staging_uri', ['gs://my-bucket/prefix/', 'gs://b.example.com', 'gs://a_b/x/y'], ['my-bucket/prefix/', 's3://bucket/x', 'gs://B/x', 'gs://ab', 'https://storage.googleapis.com/b/x', '']);
 add(JOB_NAME_FIELD, 'jobs[].name', ['daily', 'a_b-1', 'x'.repeat(63)], ['Daily', 'a b', 'x'.repeat(64), '']);
 
 describe('JSON Schema patterns agree with the validator', () => {

@@ -43,8 +43,8 @@ const DEFAULT_JOB: JobConfig = {
   name: 'default',
   aws: { accountId: '123456789012', region: 'us-east-1', roleName: 'some-role', roleArn: 'arn:aws:iam::123456789012:role/some-role', sessionDurationSeconds: 3600 },
   athena: { workgroup: 'primary', catalog: 'AwsDataCatalog', database: 'default', query: 'SELECT * FROM active_records_view', timeoutSeconds: 600, pollMinMs: 500, pollMaxMs: 5000 },
-  bigquery: { projectId: 'my-project', datasetId: 'my_dataset', tableId: 'my_table', writeMode: 'append', createTable: true, maxBadRecords: 0, allowFieldAddition: false, widenToString: false },
-  transfer: { readPath: 'auto' },
+  bigquery: { projectId: 'my-project', datasetId: 'my_dataset', tableId: 'my_table', writeMode: 'append', createTable: true, maxBadRecords: 0, allowFieldAddition: false, widenToString: false, stagingThresholdMb: 16 },
+  transfer: { readPath: 'auto', typeProbe: 'auto' },
 };
 
 describe('the original function\'s config', () => {
@@ -69,7 +69,11 @@ describe('valid values', () => {
     {
       name: 'athena.table becomes SELECT * with quoted catalog, database and table',
       text: file({ athena: 'athena: {database: sales, table: active_records_view}' }),
-      check: (job) => assert.equal(job.athena.query, 'SELECT * FROM "AwsDataCatalog"."sales"."active_records_view"'),
+      check: (job) => {
+        assert.equal(job.athena.query, 'SELECT * FROM "AwsDataCatalog"."sales"."active_records_view"');
+        // The name is kept too: the type probe reads the table's Glue metadata instead of probing a query.
+        assert.equal(job.athena.table, 'active_records_view');
+      },
     },
     {
       name: 'a double quote inside a name is doubled, never ends the identifier',
@@ -107,16 +111,16 @@ describe('valid values', () => {
         'aws: {account_id: "123456789012", region: eu-central-1, iam_role_name: r, session_duration_seconds: 43200}',
         'athena: {workgroup: etl, catalog: c, database: d, query: SELECT 2, output_location: "s3://bucket/prefix/", timeout_seconds: 30, poll_min_ms: 100, poll_max_ms: 100}',
         GCP,
-        'bigquery: {dataset_id: ds, table_id: "table with spaces-ü", location: europe-west3, write_mode: empty, create_table: false, max_bad_records: 7, allow_field_addition: true, widen_to_string: true}',
-        'transfer: {read_path: s3_csv}',
+        'bigquery: {dataset_id: ds, table_id: "table with spaces-ü", location: europe-west3, write_mode: empty, create_table: false, max_bad_records: 7, allow_field_addition: true, widen_to_string: true, staging_uri: "gs://stage-bucket/a2bq/", staging_threshold_mb: 0}',
+        'transfer: {read_path: s3_csv, type_probe: "off"}',
       ].join('\n'),
       check: (job) =>
         assert.deepEqual(job, {
           name: 'default',
           aws: { accountId: '123456789012', region: 'eu-central-1', roleName: 'r', roleArn: 'arn:aws:iam::123456789012:role/r', sessionDurationSeconds: 43200 },
           athena: { workgroup: 'etl', catalog: 'c', database: 'd', query: 'SELECT 2', outputLocation: 's3://bucket/prefix/', timeoutSeconds: 30, pollMinMs: 100, pollMaxMs: 100 },
-          bigquery: { projectId: 'my-project', datasetId: 'ds', tableId: 'table with spaces-ü', location: 'europe-west3', writeMode: 'empty', createTable: false, maxBadRecords: 7, allowFieldAddition: true, widenToString: true },
-          transfer: { readPath: 's3_csv' },
+          bigquery: { projectId: 'my-project', datasetId: 'ds', tableId: 'table with spaces-ü', location: 'europe-west3', writeMode: 'empty', createTable: false, maxBadRecords: 7, allowFieldAddition: true, widenToString: true, stagingUri: 'gs://stage-bucket/a2bq/', stagingThresholdMb: 0 },
+          transfer: { readPath: 's3_csv', typeProbe: 'off' },
         }),
     },
     {
@@ -196,6 +200,7 @@ const badCases: BadCase[] = [
   { name: 'bad BigQuery location', text: file({ bigquery: 'bigquery: {dataset_id: d, table_id: t, location: europe}' }), path: 'bigquery.location', message: /not a BigQuery location/, hint: /US, EU or a region/ },
   { name: 'enum typo', text: file({ bigquery: 'bigquery: {dataset_id: d, table_id: t, write_mode: apend}' }), path: 'bigquery.write_mode', message: /one of append, truncate, empty; got "apend" \(did you mean `append`\?\)/, hint: /write_mode: append/ },
   { name: 'read_path typo', text: file({ extra: 'transfer: {read_path: s3csv}' }), path: 'transfer.read_path', message: /did you mean `s3_csv`/, hint: /read_path: s3_csv/ },
+  { name: 'type_probe as a YAML boolean', text: file({ extra: 'transfer: {type_probe: false}' }), path: 'transfer.type_probe', message: /must be one of auto, off; got false/, hint: /auto, off/ },
   { name: 'output location without scheme', text: file({ athena: 'athena: {database: d, query: SELECT 1, output_location: my-bucket/results/}' }), path: 'athena.output_location', message: /no s3:\/\/ scheme/, hint: /s3:\/\/my-bucket\/results\// },
   { name: 'output location as https', text: file({ athena: 'athena: {database: d, query: SELECT 1, output_location: "https://my-bucket.s3.amazonaws.com/x/"}' }), path: 'athena.output_location', message: /must start with s3:\/\//, hint: /s3:\/\/bucket\/prefix/ },
   { name: 'qualified athena.table', text: file({ athena: 'athena: {database: d, table: db.orders}' }), path: 'athena.table', message: /contains a "\."/, hint: /athena\.database .*table: orders/ },
