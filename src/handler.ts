@@ -19,7 +19,7 @@ export interface HttpResponse {
 
 export interface HandlerDeps {
   loadConfig: () => Promise<TransferConfig>;
-  runJob: (job: JobConfig, context: { runKey: string; deadline: number }) => Promise<JobReport>;
+  runJob: (job: JobConfig, context: { runKey: string; deadline: number; signal?: AbortSignal }) => Promise<JobReport>;
   /** Whole-run budget, kept below the function's timeout so we can stop the query and answer in time. */
   budgetMs: number;
   log?: Logger;
@@ -101,7 +101,17 @@ export function createHandler(deps: HandlerDeps): (req: HttpRequest, res: HttpRe
       const config = await deps.loadConfig();
       const jobs = selectJobs(config, request.job);
       const reports: JobReport[] = [];
-      for (const job of jobs) reports.push(await deps.runJob(job, { runKey, deadline }));
+      // At the budget the signal stops Athena waits (and the query); every remote call also has its own
+      // deadline. The race is the last line: an answer goes out even if something still hangs.
+      const budget = new AbortController();
+      const abortTimer = setTimeout(() => budget.abort(), Math.max(0, deadline - now().getTime()));
+      try {
+        for (const job of jobs) {
+          reports.push(await withBudget(deps.runJob(job, { runKey, deadline, signal: budget.signal }), deadline + BUDGET_GRACE_MS - now().getTime(), job.name));
+        }
+      } finally {
+        clearTimeout(abortTimer);
+      }
       const response: RunResponse = summarize(reports, runKey, now());
       const status = response.success ? 200 : statusOf(reports);
       log.info('run finished', { runKey, success: response.success, rows: response.rows, status });
@@ -112,6 +122,29 @@ export function createHandler(deps: HandlerDeps): (req: HttpRequest, res: HttpRe
       res.status(e.status).json(failureBody(e, now(), runKey));
     }
   };
+}
+
+/** Time after the budget for a stopped job to write its report before the handler answers without it. */
+const BUDGET_GRACE_MS = 30_000;
+
+async function withBudget(report: Promise<JobReport>, ms: number, job: string): Promise<JobReport> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new TransferError('RUN_BUDGET_EXCEEDED', `Job ${job} did not finish within the run budget`, {
+          status: 504,
+          hint: 'Raise RUN_BUDGET_SECONDS (below the function timeout) or make the job smaller. A retry with the same run key attaches to work that finished meanwhile.',
+          details: { job },
+        }),
+      );
+    }, Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([report, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function statusOf(reports: JobReport[]): number {

@@ -4,7 +4,7 @@ import type { Storage } from '@google-cloud/storage';
 import type { BigQuery, TableField } from '@google-cloud/bigquery';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { runQuery, probeTypes, applyProbedTypes, type Execution, type ResultPage, type TypeProbe } from './athena/index.ts';
-import { loadNdjsonStaged, stagingOptions, resolveJobId, attachToJob, describeTable, createTable, tableName, diffSchema, type TableRef, type WriteDisposition } from './bigquery/index.ts';
+import { loadNdjsonStaged, stagingOptions, resolveJobId, attachToJob, describeDataset, describeTable, createTable, dropIfEmpty, tableName, diffSchema, type TableRef, type WriteDisposition } from './bigquery/index.ts';
 import type { JobConfig } from './config/index.ts';
 import { columnFromColumnInfo, compileRowConverter, toBigQuerySchema, type BigQueryField, type Column } from './convert/index.ts';
 import { TransferError, asTransferError } from './errors.ts';
@@ -76,6 +76,9 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
     const bq = deps.bigquery(job);
     const prior = await tracer.step('plan', async (facts) => {
       facts.clientRequestToken = ids.clientRequestToken;
+      // Check the target before Athena runs (and bills): a missing dataset, a missing table that may not
+      // be created, or a non-empty table under write_mode: empty fail here, for free.
+      await preflight(bq, ref, job, facts);
       const found = await resolveJobId(bq, ids.loadJobIdBase, ref.location);
       facts.loadJobId = found.jobId;
       facts.priorLoad = found.kind;
@@ -165,7 +168,8 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
         },
       ).catch((error: unknown) => {
         const details = asTransferError(error).details;
-        if (typeof details.state === 'string') report.athena.state = details.state;
+        const state = details.state ?? details.lastState;
+        if (typeof state === 'string') report.athena.state = state;
         throw error;
       });
       recordExecution(report, result);
@@ -208,6 +212,13 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
         }
         report.bigquery.tableCreated = await createTable(bq, ref, wanted as TableField[]);
         facts.created = report.bigquery.tableCreated;
+        return { schema: wanted, loadSchema: wanted, updates: [] as ('ALLOW_FIELD_ADDITION')[] };
+      }
+      if (job.bigquery.writeMode === 'truncate') {
+        // WRITE_TRUNCATE replaces the rows and the schema in one atomic job: the result's own schema wins.
+        const differs = JSON.stringify(state.schema.map((f) => [f.name, f.type])) !== JSON.stringify(wanted.map((f) => [f.name, f.type]));
+        if (differs) report.bigquery.schemaChanges = ['replace the schema (write_mode: truncate)'];
+        facts.schemaReplaced = differs;
         return { schema: wanted, loadSchema: wanted, updates: [] as ('ALLOW_FIELD_ADDITION')[] };
       }
       const plan = diffSchema(state.schema as BigQueryField[], wanted, {
@@ -273,6 +284,17 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
     return report;
   } catch (error) {
     const e = asTransferError(error);
+    if (report.bigquery.tableCreated) {
+      // The table was created by this failed run: leave nothing half-written behind.
+      try {
+        if (await dropIfEmpty(deps.bigquery(job), ref)) {
+          report.bigquery.tableCreated = false;
+          report.warnings.push(`the table ${tableName(ref)} created by this run was dropped again because the run failed`);
+        }
+      } catch (dropError) {
+        log.warn('could not drop the empty table this failed run created', { table: tableName(ref), error: asTransferError(dropError).message });
+      }
+    }
     report.error = { ...e.toJSON(), status: e.status, ...(tracer.failedStep ? { step: tracer.failedStep } : {}) };
     log.error('job failed', { code: e.code, step: tracer.failedStep, message: e.message });
     return report;
@@ -280,6 +302,40 @@ export async function runJob(job: JobConfig, context: RunContext, deps: JobDeps)
     // Releases the S3 body or a read-ahead page request if the run stopped before reading everything.
     source?.close();
     report.durationMs = now() - started;
+  }
+}
+
+/**
+ * Cheap checks of the target before any Athena query: the dataset exists (its location is then used for
+ * job look-ups, which BigQuery needs outside the US/EU multi-regions), a missing table may be created,
+ * and write_mode: empty meets an empty table.
+ */
+async function preflight(bq: BigQuery, ref: TableRef, job: JobConfig, facts: Record<string, unknown>): Promise<void> {
+  const dataset = await describeDataset(bq, ref);
+  if (!dataset.exists) {
+    throw new TransferError('BIGQUERY_ERROR', `Dataset ${ref.projectId}.${ref.datasetId} does not exist`, {
+      status: 502,
+      hint: `Create it in the location you want (bq mk --dataset --location=US ${ref.projectId}:${ref.datasetId}), or fix gcp.project_id / bigquery.dataset_id. Nothing was queried.`,
+      details: { table: tableName(ref) },
+    });
+  }
+  if (!ref.location && dataset.location) ref.location = dataset.location;
+  facts.datasetLocation = dataset.location;
+  const table = await describeTable(bq, ref);
+  facts.tableExists = table.exists;
+  if (!table.exists && !job.bigquery.createTable) {
+    throw new TransferError('SCHEMA_CONFLICT', `Table ${tableName(ref)} does not exist and bigquery.create_table is false`, {
+      status: 502,
+      hint: 'Create the table, or set bigquery.create_table: true to let the function create it with the mapped schema. Nothing was queried.',
+      details: { table: tableName(ref) },
+    });
+  }
+  if (table.exists && job.bigquery.writeMode === 'empty' && table.numRows !== undefined && table.numRows !== '0') {
+    throw new TransferError('BIGQUERY_LOAD_FAILED', `Table ${tableName(ref)} holds ${table.numRows} rows and bigquery.write_mode is empty`, {
+      status: 502,
+      hint: 'write_mode: empty only loads into an empty table. Use append to add rows, truncate to replace them, or empty the table first. Nothing was queried.',
+      details: { table: tableName(ref), numRows: table.numRows },
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 export { loadNdjson, resolveJobId, attachToJob } from './load.ts';
 export type { LoadSpec, LoadResult, PriorJob, WriteDisposition } from './load.ts';
-export { describeTable, createTable, tableName } from './table.ts';
-export type { TableRef, TableState } from './table.ts';
+export { describeTable, describeDataset, createTable, dropIfEmpty, tableName } from './table.ts';
+export type { TableRef, TableState, DatasetState } from './table.ts';
 export { diffSchema } from './schema-diff.ts';
 export { loadNdjsonStaged, parseGcsPrefix, stagingOptions } from './staging.ts';
 export type { GcsPrefix, StagingOptions, StagingReport, WriteResult } from './staging.ts';

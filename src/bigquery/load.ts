@@ -5,6 +5,7 @@ import { TransferError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { bigQueryError, googleReason, googleStatus } from './errors.ts';
 import { tableName, type TableRef } from './table.ts';
+import { CALL_TIMEOUT_MS, withDeadline } from '../deadline.ts';
 
 export type WriteDisposition = 'WRITE_APPEND' | 'WRITE_TRUNCATE' | 'WRITE_EMPTY';
 
@@ -53,7 +54,7 @@ export async function resolveJobId(bq: BigQuery, base: string, location: string 
 
 async function getJobMetadata(bq: BigQuery, jobId: string, location: string | undefined): Promise<JobMetadata | undefined> {
   try {
-    const [metadata] = await bq.job(jobId, location ? { location } : {}).getMetadata();
+    const [metadata] = await withDeadline(bq.job(jobId, location ? { location } : {}).getMetadata(), CALL_TIMEOUT_MS, `jobs.get ${jobId}`);
     return metadata;
   } catch (error) {
     if (googleStatus(error) === 404) return undefined;
@@ -67,10 +68,10 @@ function outputRows(metadata: JobMetadata): number | undefined {
 }
 
 /** Waits for an existing job (a concurrent or earlier attempt of the same run) and reports it. */
-export async function attachToJob(bq: BigQuery, jobId: string, location: string | undefined): Promise<LoadResult> {
+export async function attachToJob(bq: BigQuery, jobId: string, location: string | undefined, timeoutMs = CALL_TIMEOUT_MS * 10): Promise<LoadResult> {
   const job = bq.job(jobId, location ? { location } : {});
   try {
-    await job.promise();
+    await withDeadline(job.promise(), timeoutMs, `waiting for load job ${jobId}`, 'BIGQUERY_LOAD_FAILED');
   } catch (error) {
     throw loadJobError(jobId, error);
   }

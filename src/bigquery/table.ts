@@ -1,6 +1,7 @@
 import type { BigQuery, TableField } from '@google-cloud/bigquery';
 import { TransferError } from '../errors.ts';
 import { bigQueryError, googleStatus } from './errors.ts';
+import { CALL_TIMEOUT_MS, withDeadline } from '../deadline.ts';
 
 export interface TableRef {
   projectId: string;
@@ -23,7 +24,7 @@ export interface TableState {
 export async function describeTable(bq: BigQuery, ref: TableRef): Promise<TableState> {
   const table = bq.dataset(ref.datasetId, { projectId: ref.projectId }).table(ref.tableId);
   try {
-    const [metadata] = await table.getMetadata();
+    const [metadata] = await withDeadline(table.getMetadata(), CALL_TIMEOUT_MS, `tables.get ${tableName(ref)}`);
     const state: TableState = { exists: true, schema: (metadata.schema?.fields ?? []) as TableField[] };
     if (metadata.numRows !== undefined) state.numRows = String(metadata.numRows);
     return state;
@@ -40,7 +41,7 @@ export async function describeTable(bq: BigQuery, ref: TableRef): Promise<TableS
 export async function createTable(bq: BigQuery, ref: TableRef, schema: TableField[]): Promise<boolean> {
   const dataset = bq.dataset(ref.datasetId, { projectId: ref.projectId });
   try {
-    await dataset.createTable(ref.tableId, { schema: { fields: schema } });
+    await withDeadline(dataset.createTable(ref.tableId, { schema: { fields: schema } }), CALL_TIMEOUT_MS, `tables.insert ${tableName(ref)}`);
     return true;
   } catch (error) {
     const status = googleStatus(error);
@@ -55,4 +56,34 @@ export async function createTable(bq: BigQuery, ref: TableRef, schema: TableFiel
     }
     throw bigQueryError('tables.insert', error, { table: tableName(ref) });
   }
+}
+
+export interface DatasetState {
+  exists: boolean;
+  /** Where the dataset lives; job look-ups need it outside the US and EU multi-regions. */
+  location?: string;
+}
+
+/** Reads the dataset's location, or says it does not exist. */
+export async function describeDataset(bq: BigQuery, ref: TableRef): Promise<DatasetState> {
+  const dataset = bq.dataset(ref.datasetId, { projectId: ref.projectId });
+  try {
+    const [metadata] = await withDeadline(dataset.getMetadata(), CALL_TIMEOUT_MS, `datasets.get ${ref.projectId}.${ref.datasetId}`);
+    return { exists: true, ...(metadata.location ? { location: String(metadata.location) } : {}) };
+  } catch (error) {
+    if (googleStatus(error) === 404) return { exists: false };
+    throw bigQueryError('datasets.get', error, { dataset: `${ref.projectId}.${ref.datasetId}` });
+  }
+}
+
+/**
+ * Deletes a table this run created, if it is still empty: a failed first run must not leave an empty
+ * table behind. Best effort; the caller reports what happened.
+ */
+export async function dropIfEmpty(bq: BigQuery, ref: TableRef): Promise<boolean> {
+  const state = await describeTable(bq, ref);
+  if (!state.exists || (state.numRows !== undefined && state.numRows !== '0')) return false;
+  const table = bq.dataset(ref.datasetId, { projectId: ref.projectId }).table(ref.tableId);
+  await withDeadline(table.delete(), CALL_TIMEOUT_MS, `tables.delete ${tableName(ref)}`);
+  return true;
 }

@@ -247,8 +247,9 @@ describe('every Athena type lands in BigQuery exactly (issue 3)', () => {
       assert.equal(res.body.jobs[0].error.step, 'load');
       assert.deepEqual(sentLoads(c.table).filter((l) => l.status === 200), [], 'no load completed');
       const state = await tableState(c.table);
-      // The schema step creates a missing table before the load starts; it stays empty.
-      assert.deepEqual(state.rows, []);
+      // The schema step created the missing table before the load started; the failed run drops it again.
+      assert.equal(state.exists, false, 'no empty table is left behind');
+      assert.ok(res.body.jobs[0].warnings.some((w: string) => /dropped again/.test(w)));
     });
   }
 

@@ -172,6 +172,18 @@ describe('athenaToBigQuery over HTTP', () => {
     assert.equal(exists, false);
   });
 
+  test('a missing dataset fails before any Athena query runs (nothing is billed), naming the fix', async () => {
+    const f = await fn(await uploadConfig('no-dataset.yaml', config('no_such_dataset', 't')), 'fake');
+    const before = athenaFake.executionsStarted;
+    const res = await f.post({});
+    assert.equal(res.status, 502, JSON.stringify(res.body));
+    assert.equal(res.body.error.code, 'BIGQUERY_ERROR');
+    assert.match(res.body.error.message, /no_such_dataset/);
+    assert.match(res.body.error.hint, /bq mk --dataset/);
+    assert.equal(res.body.jobs[0].error.step, 'plan');
+    assert.equal(athenaFake.executionsStarted, before, 'no Athena query was started');
+  });
+
   test('a missing config object answers CONFIG_NOT_FOUND with the URI', async () => {
     const f = await fn(`gs://${BUCKET}/nope.yaml`, 'fake');
     const res = await f.post({});
