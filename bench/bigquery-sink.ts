@@ -203,6 +203,10 @@ export async function startBigQuerySink(options: { gcsUrl?: string; fields: numb
         const j = jobs.get(decodeURIComponent(m[2]!));
         return j ? send(res, 200, j) : send(res, 404, { error: { code: 404, message: `Not found: Job ${m[1]}:${m[2]}`, errors: [{ reason: 'notFound' }] } });
       }
+      if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+        // datasets.get: the transfer's preflight reads the dataset's location before any query runs.
+        return send(res, 200, { kind: 'bigquery#dataset', datasetReference: { projectId: m[1], datasetId: decodeURIComponent(m[2]!) }, location: 'US' });
+      }
       if ((m = /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path)) && req.method === 'POST') {
         return insertAll(req, res, decodeURIComponent(m[2]!), decodeURIComponent(m[3]!));
       }

@@ -5,20 +5,19 @@
  *
  * Why: `table.createWriteStream()` sends the whole result as one multipart request with no retry
  * (@google-cloud/common `makeWritableStream`: `uploadType=multipart`, `maxRetries: 0`), so one network blip
- * late in a 500 MB upload loses the run. A resumable upload in chunks re-sends only the failed chunk
- * (GCS docs, "Perform resumable uploads"; gcs-upload.ts, one reused chunk buffer). BigQuery reads gs://
- * sources server-side, and the load job no longer depends on this function's connection.
+ * late in a 500 MB upload loses the run. BigQuery reads gs:// sources server-side, and the load job no longer
+ * depends on this function's connection.
  *
  * Small results do not pay for it: the first `thresholdBytes` of NDJSON are held in memory; a result that
  * ends within them is uploaded directly (loadNdjson), a larger one is staged, held part first.
  */
 import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import type { BigQuery, JobMetadata } from '@google-cloud/bigquery';
-import type { Storage } from '@google-cloud/storage';
+import type { File, Storage } from '@google-cloud/storage';
 import { TransferError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { bigQueryError, googleReason, googleStatus } from './errors.ts';
-import { gcsUploadClient, uploadResumable, type GcsUploadClient } from './gcs-upload.ts';
 import { attachToJob, loadNdjson, type LoadResult, type LoadSpec } from './load.ts';
 import { tableName } from './table.ts';
 
@@ -53,14 +52,9 @@ export interface StagingOptions {
   thresholdBytes: number;
   /** Roll over to a new object after this many bytes. Default 256 MiB: several files let BigQuery read in parallel. */
   partBytes?: number;
-  /**
-   * Resumable upload chunk size: the one buffer held until GCS confirms each chunk. Default 8 MiB (a
-   * multiple of 256 KiB, as GCS requires; larger chunks mean fewer requests, smaller ones less memory).
-   */
-  chunkBytes?: number;
-  /** How uploads reach GCS; default: the Storage client's endpoint and credentials. */
-  uploadClient?: GcsUploadClient;
-  /** Between load-job status polls (and the upload's retry backoff, with `sleep`). Defaults 1 s growing to 5 s. */
+  /** Writes one staged object; default {@link gcsUploader} of `storage`. */
+  upload?: UploadObject;
+  /** Between load-job status polls. Defaults 1 s growing to 5 s. */
   pollMinMs?: number;
   pollMaxMs?: number;
   /** Log a "still loading" line at most this often. Default 10 s. */
@@ -90,7 +84,84 @@ export interface WriteResult extends LoadResult {
 
 const MiB = 1024 * 1024;
 const DEFAULT_PART_BYTES = 256 * MiB;
-const DEFAULT_CHUNK_BYTES = 8 * MiB;
+
+/** The SDK's request interceptor (not exported by name). */
+type Interceptor = File['interceptors'][number];
+
+/** Where one staged object goes. */
+export interface ObjectTarget {
+  bucket: string;
+  name: string;
+}
+
+/** How long one upload may take: `signal` aborts it (the run budget), `deadline` is the same moment in epoch ms. */
+export interface UploadLimits {
+  signal: AbortSignal;
+  deadline: number;
+}
+
+/**
+ * Writes `body` (NDJSON text pieces, in order) as the new object `target`, pulling the next piece only when
+ * the upload has taken the last one (backpressure), and fails if the object exists already. Resolves with
+ * the UTF-8 bytes written once GCS has the whole object; rejects when `limits.signal` aborts.
+ */
+export type UploadObject = (target: ObjectTarget, body: AsyncIterable<string>, limits: UploadLimits) => Promise<{ bytes: number }>;
+
+/**
+ * {@link UploadObject} through `@google-cloud/storage`: `file.createWriteStream({ resumable: true })` without
+ * `chunkSize`, i.e. ONE streaming PUT per object (resumable-upload.js `startUploading`, single-request mode).
+ *
+ * - Memory: the library keeps only the last piece it handed to the request (`localWriteCache` is reset on
+ *   every read in single-request mode) and takes the next piece only when the request stream reads, so
+ *   what is held is one NDJSON piece (≤ 32K characters) plus the stream buffers, whatever the object size.
+ *   Chunked mode (`chunkSize`) instead holds each chunk twice (upstream queue + retry cache): measured peak
+ *   234 MiB at 1M rows with 8 MiB chunks (bench/RESULTS.md).
+ * - Retries: the library retries the PUT after a transient failure (408/429/5xx, network) from the offset
+ *   the session reports (`getAndSetOffset`). With only the last piece kept, that works when GCS persisted
+ *   everything but that piece; otherwise the library stops with a RangeError ("…could result in data
+ *   loss") instead of writing a gap (measured against fake-gcs-server: a PUT cut after 4.9 MB ended so,
+ *   "the server has 0 bytes"). The run then fails as GCS_ERROR with nothing loaded, and the next run
+ *   starts over (the source cannot be re-read). Smaller parts would not change this. fake-gcs-server
+ *   also left a 0-byte object behind there, which is why writeParts lists an object before uploading it.
+ * - `preconditionOpts: { ifGenerationMatch: 0 }`: create-only, so a staged object is never overwritten. It
+ *   also turns retries ON: under the default `IdempotencyStrategy.RetryConditional` a resumable upload
+ *   without a generation precondition gets `autoRetry: false` (file.js
+ *   `shouldRetryBasedOnPreconditionAndIdempotencyStrat`, `startResumableUpload_`).
+ * - `validation: 'md5'`: the library hashes what it sends and compares it with the object's `md5Hash`
+ *   after the upload; on a mismatch it deletes the object and fails. The default, CRC32C, is computed in
+ *   JavaScript (measured 1.0 s of CPU for 188 MB here, MD5 via OpenSSL 0.27 s). GCS returns `md5Hash` for
+ *   every non-composite object not encrypted with a customer-supplied key, which staged objects are.
+ * - A request `timeout` of the time left (a File request interceptor): when the source fails or the run
+ *   aborts, pipeline() destroys the write stream, but duplexify destroys the library's Upload WITHOUT the
+ *   error, and the Upload aborts its streaming PUT only on 'error' (`makeRequestStream`). The PUT then
+ *   waits for body bytes that never come (measured against fake-gcs-server: the connection stayed open).
+ *   The body is never ended, so GCS never finalizes a partial object; the timeout closes the request by
+ *   the run's deadline at the latest.
+ */
+export function gcsUploader(storage: Storage): UploadObject {
+  return async ({ bucket, name }, body, { signal, deadline }) => {
+    let bytes = 0;
+    // Encode here (the write stream would too) to count the bytes the load job will read.
+    async function* encode(source: AsyncIterable<string>): AsyncGenerator<Buffer> {
+      for await (const text of source) {
+        const chunk = Buffer.from(text, 'utf8');
+        bytes += chunk.length;
+        yield chunk;
+      }
+    }
+    const file = storage.bucket(bucket).file(name);
+    const timeout = Math.max(1000, deadline - Date.now());
+    file.interceptors.push({ request: (options) => Object.assign(options, { timeout }) as ReturnType<Interceptor['request']> });
+    const destination = file.createWriteStream({
+      resumable: true,
+      contentType: 'application/x-ndjson',
+      preconditionOpts: { ifGenerationMatch: 0 },
+      validation: 'md5',
+    });
+    await pipeline(body, encode, destination, { signal });
+    return { bytes };
+  };
+}
 
 /**
  * Loads NDJSON lines into the table with one load job: directly when `staging` is undefined or the result
@@ -144,14 +215,13 @@ async function stageAndLoad(bq: BigQuery, spec: LoadSpec, source: AsyncIterator<
   const objects: StagedObject[] = [];
   const report = (): StagingReport => ({ staged: true, objects: objects.length, bytes: objects.reduce((n, o) => n + o.bytes, 0), uri });
   const deadline = AbortSignal.timeout(spec.timeoutMs);
+  const limits: UploadLimits = { signal: deadline, deadline: Date.now() + spec.timeoutMs };
   let keepObjects = false;
   try {
-    await writeParts(staging.uploadClient ?? gcsUploadClient(storage), target.bucket, folder, source, objects, {
+    await writeParts(staging.upload ?? gcsUploader(storage), target.bucket, folder, source, objects, {
       partBytes: staging.partBytes ?? DEFAULT_PART_BYTES,
-      chunkBytes: staging.chunkBytes ?? DEFAULT_CHUNK_BYTES,
-      signal: deadline,
+      limits,
       log,
-      ...(staging.sleep ? { sleep: staging.sleep } : {}),
     });
     const staged = report();
     log.info('NDJSON staged in GCS: starting one load job', { uri, objects: staged.objects, bytes: staged.bytes, jobId: spec.jobId });
@@ -180,39 +250,35 @@ async function stageAndLoad(bq: BigQuery, spec: LoadSpec, source: AsyncIterator<
 }
 
 /**
- * Pulls `source` into `folder/part-NNNNN.ndjson` objects of about `partBytes` each, one resumable session per
- * object, all through one reused chunk buffer.
+ * Pulls `source` into `folder/part-NNNNN.ndjson` objects of about `partBytes` each, one upload per object.
+ * Parts are not needed for memory (an upload holds one piece), but several objects let BigQuery read in
+ * parallel, and one load job takes them all.
  */
 async function writeParts(
-  client: GcsUploadClient,
+  upload: UploadObject,
   bucket: string,
   folder: string,
   source: AsyncIterator<string>,
   objects: StagedObject[],
-  options: { partBytes: number; chunkBytes: number; signal: AbortSignal; log: Logger; sleep?: (ms: number) => Promise<void> },
+  options: { partBytes: number; limits: UploadLimits; log: Logger },
 ): Promise<void> {
-  const buffer = Buffer.allocUnsafe(options.chunkBytes);
   let next = await source.next();
   while (!next.done) {
-    const name = `${folder}part-${String(objects.length).padStart(5, '0')}.ndjson`;
+    const object: StagedObject = { name: `${folder}part-${String(objects.length).padStart(5, '0')}.ndjson`, bytes: 0 };
+    // Listed before the upload: a failed upload may still have created the object, and clean-up deletes this list.
+    objects.push(object);
     let chars = 0;
     // Part boundaries fall between source chunks (whole NDJSON lines), at about partBytes (counted in characters).
-    const pull = async (): Promise<string | undefined> => {
-      if (next.done || chars >= options.partBytes) return undefined;
-      const text = next.value;
-      chars += text.length;
-      next = await source.next();
-      return text;
+    const part = async function* (): AsyncGenerator<string> {
+      while (!next.done && chars < options.partBytes) {
+        const text = next.value;
+        chars += text.length;
+        yield text;
+        next = await source.next();
+      }
     };
-    const uploaded = await uploadResumable(client, bucket, name, pull, {
-      chunkBytes: options.chunkBytes,
-      buffer,
-      signal: options.signal,
-      log: options.log,
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
-    objects.push({ name, bytes: uploaded.bytes });
-    options.log.info('staged object written', { object: `gs://${bucket}/${name}`, bytes: uploaded.bytes });
+    object.bytes = (await upload({ bucket, name: object.name }, part(), options.limits)).bytes;
+    options.log.info('staged object written', { object: `gs://${bucket}/${object.name}`, bytes: object.bytes });
   }
 }
 
@@ -322,10 +388,25 @@ function isDuplicateJob(error: unknown): boolean {
   return googleStatus(error) === 500 && typeof message === 'string' && /job .* is already created/.test(message);
 }
 
+/**
+ * The HTTP status of a Storage failure: ApiError has a numeric `code`; the resumable upload rejects with
+ * gaxios errors (`status`, `response.status`) or, after its retries, a plain Error "Retry limit exceeded -
+ * status: 503 - …" (resumable-upload.js `buildRetryError`).
+ */
+function storageStatus(error: unknown): number | undefined {
+  const e = (error ?? {}) as { status?: unknown; response?: { status?: unknown }; message?: unknown };
+  const status = googleStatus(error) ?? e.status ?? e.response?.status;
+  if (typeof status === 'number') return status;
+  const m = typeof e.message === 'string' ? /^Retry (?:limit|total time limit) exceeded - status: (\d{3})\b/.exec(e.message) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 function gcsError(uri: string, error: unknown): TransferError {
-  const status = googleStatus(error);
+  const status = storageStatus(error);
   const denied = status === 401 || status === 403;
   const missing = status === 404;
+  // Storage's own codes: FILE_NO_UPLOAD (MD5 mismatch: object deleted), MD5_NOT_AVAILABLE, … (file.js FileExceptionMessages).
+  const code = (error as { code?: unknown } | undefined)?.code;
   return new TransferError('GCS_ERROR', `Staging the result in ${uri} failed${status ? ` (HTTP ${status})` : ''}: ${denied ? 'access denied' : missing ? 'the bucket does not exist' : 'the upload failed'}`, {
     status: 502,
     hint: denied
@@ -333,7 +414,12 @@ function gcsError(uri: string, error: unknown): TransferError {
       : missing
         ? 'Create the bucket named in bigquery.staging_uri (in the dataset\'s location), or fix the URI.'
         : 'Retry the run; nothing was loaded and the staged objects were deleted.',
-    details: { stagingUri: uri, ...(status ? { httpStatus: status } : {}), errorName: error instanceof Error ? error.name : typeof error },
+    details: {
+      stagingUri: uri,
+      ...(status ? { httpStatus: status } : {}),
+      ...(typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? { storageCode: code } : {}),
+      errorName: error instanceof Error ? error.name : typeof error,
+    },
     cause: error,
   });
 }

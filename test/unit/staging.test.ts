@@ -1,20 +1,21 @@
 /**
  * GCS staging: when a result is staged, how it is split into objects, that one load job gets every URI,
  * and that staged objects are removed after success and failure. Storage and BigQuery are in-memory
- * doubles with the client methods staging.ts calls; the wire behaviour against fake-gcs-server and
- * bigquery-emulator is covered by test/integration/bulk-path.test.ts.
+ * doubles with the client methods staging.ts calls, and uploads go through an injected UploadObject; the
+ * production uploader (gcsUploader) is checked here against a Storage double for the options it hands the
+ * SDK and for backpressure, and on the wire against fake-gcs-server and bigquery-emulator by
+ * test/integration/bulk-path.test.ts.
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Storage } from '@google-cloud/storage';
-import { loadNdjsonStaged, parseGcsPrefix, stagingOptions, type StagingOptions } from '../../src/bigquery/staging.ts';
+import { gcsUploader, loadNdjsonStaged, parseGcsPrefix, stagingOptions, type StagingOptions, type UploadObject } from '../../src/bigquery/staging.ts';
 import type { LoadSpec } from '../../src/bigquery/load.ts';
 import { TransferError } from '../../src/errors.ts';
-import { FAKE_BASE, resumableFake, type ResumableFake } from '../emulators/gcs-resumable-fake.ts';
 
-/** The Storage calls staging makes itself (deletes); uploads go through the resumable protocol fake. */
+/** The Storage calls staging makes itself (deletes). */
 class FakeStorage {
   readonly objects = new Map<string, Buffer>();
   readonly deleted: string[] = [];
@@ -34,6 +35,39 @@ class FakeStorage {
       },
     };
   }
+}
+
+interface UploaderKnobs {
+  /** Reject the next upload with this error before reading anything (as the SDK does for a denied session). */
+  rejectWith?: unknown;
+  /** Wait this long per piece (honouring the abort signal), like a slow connection. */
+  pieceDelayMs?: number;
+}
+
+/**
+ * An UploadObject double with GCS's visible behaviour: the object exists only once the whole body was
+ * taken (a failed upload leaves nothing), create-only, and the body is pulled one piece at a time.
+ */
+function fakeUploader(storage: FakeStorage, knobs: UploaderKnobs = {}) {
+  const uploads: Array<{ name: string; pieces: number; deadline: number }> = [];
+  const upload: UploadObject = async ({ bucket, name }, body, { signal, deadline }) => {
+    const key = `${bucket}/${name}`;
+    if (knobs.rejectWith !== undefined) throw knobs.rejectWith;
+    if (storage.objects.has(key)) throw Object.assign(new Error('Precondition failed'), { code: 412 });
+    const record = { name, pieces: 0, deadline };
+    uploads.push(record);
+    const parts: Buffer[] = [];
+    for await (const text of body) {
+      if (knobs.pieceDelayMs) await new Promise((r) => setTimeout(r, knobs.pieceDelayMs));
+      signal.throwIfAborted();
+      parts.push(Buffer.from(text, 'utf8'));
+      record.pieces++;
+    }
+    const data = Buffer.concat(parts);
+    storage.objects.set(key, data);
+    return { bytes: data.length };
+  };
+  return { upload, uploads };
 }
 
 interface JobScript {
@@ -127,9 +161,9 @@ async function* lines(count: number, perChunk = 100, failAfter?: number): AsyncG
 
 const expected = (count: number): string => Array.from({ length: count }, (_, i) => `{"id":"${i}"}\n`).join('');
 
-function setup(script: JobScript = {}, overrides: Partial<StagingOptions> = {}) {
+function setup(script: JobScript = {}, overrides: Partial<StagingOptions> = {}, knobs: UploaderKnobs = {}) {
   const storage = new FakeStorage();
-  const gcs: ResumableFake = resumableFake(storage.objects);
+  const gcs = fakeUploader(storage, knobs);
   const bq = new FakeBigQuery(storage, script);
   const staging: StagingOptions = {
     storage: storage as unknown as Storage,
@@ -138,8 +172,7 @@ function setup(script: JobScript = {}, overrides: Partial<StagingOptions> = {}) 
     nonce: () => 'n0nce',
     pollMinMs: 1,
     pollMaxMs: 1,
-    chunkBytes: 256 * 1024,
-    uploadClient: { baseUrl: FAKE_BASE, authHeaders: async () => ({}), send: gcs.send },
+    upload: gcs.upload,
     ...overrides,
   };
   return { storage, gcs, bq, staging, client: bq as unknown as BigQuery };
@@ -155,7 +188,7 @@ describe('loadNdjsonStaged: direct or staged', () => {
     const result = await loadNdjsonStaged(client, SPEC, lines(500), undefined);
     assert.equal(result.staging.staged, false);
     assert.equal(bq.directUploads[0], expected(500));
-    assert.equal(gcs.requests.length, 0);
+    assert.equal(gcs.uploads.length, 0);
     assert.equal(bq.jobs.length, 0);
   });
 
@@ -165,7 +198,7 @@ describe('loadNdjsonStaged: direct or staged', () => {
     assert.equal(result.staging.staged, false);
     assert.equal(result.outputRows, 500);
     assert.equal(bq.directUploads[0], expected(500));
-    assert.equal(gcs.requests.length, 0);
+    assert.equal(gcs.uploads.length, 0);
   });
 
   it('an empty result is uploaded directly even with threshold 0 (a load job needs at least one URI)', async () => {
@@ -173,7 +206,7 @@ describe('loadNdjsonStaged: direct or staged', () => {
     const result = await loadNdjsonStaged(client, SPEC, lines(0), staging);
     assert.equal(result.staging.staged, false);
     assert.deepEqual(bq.directUploads, ['']);
-    assert.equal(gcs.requests.length, 0);
+    assert.equal(gcs.uploads.length, 0);
   });
 
   it('a larger result is staged: every row exactly once, one load job over the URIs, objects deleted after', async () => {
@@ -197,19 +230,8 @@ describe('loadNdjsonStaged: direct or staged', () => {
     assert.deepEqual(storage.deleted, ['stage/runs/athena_to_bq_default_abc_0-n0nce/part-00000.ndjson']);
     assert.equal(storage.objects.size, 0);
     assert.equal(bq.directUploads.length, 0);
-    const chunks = gcs.requests.filter((r) => r.kind === 'chunk');
-    assert.ok(chunks.length >= 3, `${chunks.length} resumable chunks`);
-    assert.ok(chunks.slice(0, -1).every((c) => c.bytes === 256 * 1024));
-  });
-
-  it('a chunk failing with 503 mid-part is re-sent: rows still exactly once', async () => {
-    const { gcs, staging, client } = setup();
-    gcs.knobs.fail503 = 1;
-    gcs.knobs.drop = 1;
-    const backoffs: number[] = [];
-    const result = await loadNdjsonStaged(client, SPEC, lines(50_000), { ...staging, sleep: async (ms) => void backoffs.push(ms) });
-    assert.equal(result.outputRows, 50_000);
-    assert.deepEqual(backoffs.slice(0, 2), [1000, 2000], 'both faults hit the same chunk: the backoff doubles (then the job polls)');
+    assert.deepEqual(gcs.uploads.map((u) => [u.name, u.pieces]), [['runs/athena_to_bq_default_abc_0-n0nce/part-00000.ndjson', 500]], 'one upload, fed piece by piece');
+    assert.ok(Math.abs(gcs.uploads[0]!.deadline - (Date.now() + SPEC.timeoutMs)) < 5000, 'the upload gets the run deadline');
   });
 
   it('parts roll over at partBytes; all of them go into the ONE load job, in order, rows exactly once', async () => {
@@ -272,13 +294,8 @@ describe('loadNdjsonStaged: direct or staged', () => {
   });
 
   it('the run budget running out mid-upload: 504 saying nothing was loaded, no load job, no object left', async () => {
-    const { storage, gcs, bq, staging, client } = setup();
-    const slow = async (url: string, init: Parameters<typeof gcs.send>[1]) => {
-      await new Promise((r) => setTimeout(r, 250));
-      if (init.signal.aborted) throw init.signal.reason;
-      return gcs.send(url, init);
-    };
-    await assert.rejects(loadNdjsonStaged(client, { ...SPEC, timeoutMs: 1000 }, lines(60_000), { ...staging, uploadClient: { ...staging.uploadClient!, send: slow } }), (e: unknown) => {
+    const { storage, bq, staging, client } = setup({}, {}, { pieceDelayMs: 50 });
+    await assert.rejects(loadNdjsonStaged(client, { ...SPEC, timeoutMs: 1000 }, lines(60_000), staging), (e: unknown) => {
       assert.ok(e instanceof TransferError);
       assert.equal(e.code, 'BIGQUERY_LOAD_FAILED');
       assert.equal(e.status, 504);
@@ -289,17 +306,29 @@ describe('loadNdjsonStaged: direct or staged', () => {
     assert.equal(storage.objects.size, 0);
   });
 
-  it('GCS denies the write: GCS_ERROR naming the role to grant; nothing loaded', async () => {
-    const { gcs, bq, staging, client } = setup();
-    gcs.knobs.initiateStatus = 403;
-    await assert.rejects(loadNdjsonStaged(client, SPEC, lines(5000), staging), (e: unknown) => {
-      assert.ok(e instanceof TransferError);
-      assert.equal(e.code, 'GCS_ERROR');
-      assert.match(e.hint, /storage\.objectAdmin/);
-      return true;
+  // What the SDK rejects with: gaxios errors from the session request, an ApiError, or after its own retries
+  // a plain Error "Retry limit exceeded - status: 503 - …" (resumable-upload.js buildRetryError).
+  const storageFailures: Array<[string, unknown, number | undefined, RegExp]> = [
+    ['403 opening the session (gaxios error)', Object.assign(new Error('Forbidden'), { status: 403, response: { status: 403 } }), 403, /storage\.objectAdmin/],
+    ['404: no such bucket (ApiError)', Object.assign(new Error('Not Found'), { code: 404 }), 404, /Create the bucket/],
+    ['503 after the SDK retried', new Error('Retry limit exceeded - status: 503 - Service Unavailable'), 503, /Retry the run/],
+    ['the SDK refusing to resume past lost bytes', new RangeError('The offset is lower than the number of bytes written. … Stopping as this could result in data loss.'), undefined, /Retry the run/],
+  ];
+  for (const [name, failure, httpStatus, hint] of storageFailures) {
+    it(`a Storage failure, ${name}: GCS_ERROR (HTTP ${httpStatus ?? '-'}) with its hint; nothing loaded, nothing left`, async () => {
+      const { storage, bq, staging, client } = setup({}, {}, { rejectWith: failure });
+      await assert.rejects(loadNdjsonStaged(client, SPEC, lines(5000), staging), (e: unknown) => {
+        assert.ok(e instanceof TransferError);
+        assert.equal(e.code, 'GCS_ERROR');
+        assert.equal(e.details.httpStatus, httpStatus);
+        assert.match(e.hint, hint);
+        assert.equal(e.cause, failure);
+        return true;
+      });
+      assert.equal(bq.jobs.length, 0);
+      assert.deepEqual(storage.deleted, ['stage/runs/athena_to_bq_default_abc_0-n0nce/part-00000.ndjson'], 'the object it may have created is deleted');
     });
-    assert.equal(bq.jobs.length, 0);
-  });
+  }
 
   it('a delete that fails does not fail a loaded run: cleanedUp false', async () => {
     const { storage, staging, client } = setup();
@@ -338,4 +367,111 @@ describe('stagingOptions', () => {
   it('staging_uri without a Storage client is a wiring bug, not a silent direct upload', () => {
     assert.throws(() => stagingOptions('gs://bkt/p/', 16, undefined), { code: 'INTERNAL' });
   });
+});
+
+/**
+ * gcsUploader against a Storage double that records what it is asked for and stands in for the SDK's
+ * write stream: a Writable that completes each write after a tick (like a request taking the bytes) and
+ * records whether it was finalized (`final`: the SDK then ends the PUT, and GCS makes the object).
+ */
+function sdkDouble(options: { writeDelayMs?: number } = {}) {
+  const calls: Array<{ bucket: string; name: string; options: Record<string, unknown>; interceptors: Array<{ request: (o: object) => object }> }> = [];
+  const state = { written: [] as Buffer[], finalized: false, destroyedWith: undefined as unknown, inFlightMax: 0 };
+  let pulled = 0;
+  const storage = {
+    bucket: (bucket: string) => ({
+      file: (name: string) => {
+        const call = { bucket, name, options: {} as Record<string, unknown>, interceptors: [] as Array<{ request: (o: object) => object }> };
+        calls.push(call);
+        return {
+          interceptors: call.interceptors,
+          createWriteStream: (o: Record<string, unknown>) => {
+            call.options = o;
+            return new Writable({
+              highWaterMark: 1,
+              write(chunk: Buffer, _enc, cb) {
+                state.written.push(chunk);
+                state.inFlightMax = Math.max(state.inFlightMax, pulled - state.written.length);
+                setTimeout(cb, options.writeDelayMs ?? 0);
+              },
+              final(cb) {
+                state.finalized = true;
+                cb();
+              },
+              destroy(error, cb) {
+                state.destroyedWith = error;
+                cb(error);
+              },
+            });
+          },
+        };
+      },
+    }),
+  };
+  /** NDJSON pieces, counting how many were pulled; throws at piece `failAt`. */
+  async function* pieces(count: number, failAt?: number): AsyncGenerator<string> {
+    for (let i = 0; i < count; i++) {
+      if (i === failAt) throw new TransferError('BAD_RECORDS', `Row ${i} cannot be loaded`, { hint: 'fix it' });
+      pulled++;
+      yield `{"id":"${i}","s":"ünï"}\n`;
+    }
+  }
+  return { storage: storage as unknown as Storage, calls, state, pieces };
+}
+
+describe('gcsUploader (the @google-cloud/storage default)', () => {
+  it('one single-request resumable upload, create-only, MD5-validated, NDJSON; bytes counted as UTF-8', async () => {
+    const sdk = sdkDouble();
+    const deadline = Date.now() + 60_000;
+    const result = await gcsUploader(sdk.storage)({ bucket: 'bkt', name: 'runs/x/part-00000.ndjson' }, sdk.pieces(100), { signal: new AbortController().signal, deadline });
+    const text = Buffer.concat(sdk.state.written).toString('utf8');
+    assert.equal(text, Array.from({ length: 100 }, (_, i) => `{"id":"${i}","s":"ünï"}\n`).join(''));
+    assert.equal(result.bytes, Buffer.byteLength(text), 'UTF-8 bytes, not characters');
+    assert.notEqual(result.bytes, text.length);
+    assert.equal(sdk.state.finalized, true);
+    const [call] = sdk.calls;
+    assert.equal(call?.bucket, 'bkt');
+    assert.equal(call?.name, 'runs/x/part-00000.ndjson');
+    assert.deepEqual(call?.options, { resumable: true, contentType: 'application/x-ndjson', preconditionOpts: { ifGenerationMatch: 0 }, validation: 'md5' });
+    assert.equal('chunkSize' in (call?.options ?? {}), false, 'no chunkSize: one streaming PUT, not chunk buffers');
+  });
+
+  it('every SDK request of the upload gets a timeout ending at the run deadline (closes a PUT the SDK would leave open)', async () => {
+    const sdk = sdkDouble();
+    const deadline = Date.now() + 42_000;
+    await gcsUploader(sdk.storage)({ bucket: 'bkt', name: 'o' }, sdk.pieces(1), { signal: new AbortController().signal, deadline });
+    const interceptors = sdk.calls[0]!.interceptors;
+    assert.equal(interceptors.length, 1);
+    const timeout = (interceptors[0]!.request({ method: 'PUT' }) as { timeout?: number; method?: string }).timeout;
+    assert.ok(timeout !== undefined && timeout > 40_000 && timeout <= 42_000, `timeout ${timeout}`);
+  });
+
+  it('backpressure: the source is pulled only as fast as the upload takes bytes', async () => {
+    const sdk = sdkDouble({ writeDelayMs: 1 });
+    await gcsUploader(sdk.storage)({ bucket: 'bkt', name: 'o' }, sdk.pieces(200), { signal: new AbortController().signal, deadline: Date.now() + 60_000 });
+    assert.equal(sdk.state.written.length, 200);
+    assert.ok(sdk.state.inFlightMax <= 2, `at most 2 pieces pulled ahead of the upload, saw ${sdk.state.inFlightMax}`);
+  });
+
+  const failures: Array<[string, (sdk: ReturnType<typeof sdkDouble>) => { body: AsyncIterable<string>; signal: AbortSignal }, RegExp | { code: string }]> = [
+    ['the source failing mid-way', (sdk) => ({ body: sdk.pieces(100, 50), signal: new AbortController().signal }), { code: 'BAD_RECORDS' }],
+    [
+      'the run budget aborting',
+      (sdk) => {
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(new DOMException('budget', 'TimeoutError')), 30);
+        return { body: sdk.pieces(100_000), signal: ac.signal };
+      },
+      /aborted|budget/,
+    ],
+  ];
+  for (const [name, make, expected] of failures) {
+    it(`${name}: rejects, the SDK stream is destroyed with the error and never finalized (no partial object)`, async () => {
+      const sdk = sdkDouble({ writeDelayMs: 1 });
+      const { body, signal } = make(sdk);
+      await assert.rejects(gcsUploader(sdk.storage)({ bucket: 'bkt', name: 'o' }, body, { signal, deadline: Date.now() + 60_000 }), expected);
+      assert.equal(sdk.state.finalized, false);
+      assert.ok(sdk.state.destroyedWith instanceof Error, 'destroyed with the error');
+    });
+  }
 });
