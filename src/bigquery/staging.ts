@@ -115,7 +115,7 @@ export type UploadObject = (target: ObjectTarget, body: AsyncIterable<string>, l
  *   every read in single-request mode) and takes the next piece only when the request stream reads, so
  *   what is held is one NDJSON piece (≤ 32K characters) plus the stream buffers, whatever the object size.
  *   Chunked mode (`chunkSize`) instead holds each chunk twice (upstream queue + retry cache): measured peak
- *   234 MiB at 1M rows with 8 MiB chunks (bench/RESULTS.md).
+ *   234 MiB at 1M rows with 8 MiB chunks (README, Performance).
  * - Retries: the library retries the PUT after a transient failure (408/429/5xx, network) from the offset
  *   the session reports (`getAndSetOffset`). With only the last piece kept, that works when GCS persisted
  *   everything but that piece; otherwise the library stops with a RangeError ("…could result in data
