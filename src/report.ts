@@ -1,3 +1,4 @@
+import type { ProbeQuery } from './athena/index.ts';
 import { asTransferError, type TransferError } from './errors.ts';
 
 /**
@@ -21,16 +22,8 @@ export interface BadRecord {
   reason: string;
 }
 
-/** One Athena query the type probe ran (`columns`: LIMIT 0; `types`: typeof()). */
-export interface ProbeQueryReport {
-  purpose: 'columns' | 'types';
-  queryExecutionId: string;
-  state: string;
-  dataScannedBytes: number;
-  /** Wall time from StartQueryExecution to the last result page, as this function saw it. */
-  durationMs: number;
-  engineExecutionMs?: number;
-}
+/** One Athena query the type probe ran (`columns`: LIMIT 0; `types`: typeof()): the probe's own record. */
+export type ProbeQueryReport = ProbeQuery;
 
 /**
  * How full column types were learned before the main query (transfer.type_probe, docs/types.md):
